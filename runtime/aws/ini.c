@@ -1,0 +1,1 @@
+/* ini.c: placeholder until its module lands. */

@@ -1,0 +1,1 @@
+/* query.c: placeholder until its module lands. */

@@ -1,0 +1,1 @@
+/* xml.c: placeholder until its module lands. */

@@ -1,0 +1,50 @@
+/*
+ * xml.h - EC2 response documents (libxml2) into Lua tables, and error
+ * documents into their code, message and request id.
+ *
+ * Decoding rules (elements matched by local name; namespaces ignored):
+ *   - the root element becomes the result table; its children are its fields;
+ *   - an element with child elements, all named <item>, becomes an array;
+ *   - an element with other child elements becomes a table keyed by local
+ *     name (a name that repeats outside <item> keeps the last value);
+ *   - an element with no child elements becomes its text (a string, may be
+ *     ""), except an empty list container, which becomes an empty array:
+ *     a name ending in "Set" or one of the EC2 list names kumo knows
+ *     (ipPermissions, ipPermissionsEgress, ipRanges, ipv6Ranges, groups,
+ *     prefixListIds, securityGroupInfo, userIdGroupPairs, ...);
+ *   - arrays carry the metatable registered as "kumo.array" (so JSON output
+ *     writes [] for an empty one).
+ * Parsing never touches the network, never expands entities, and refuses a
+ * document with a DOCTYPE.
+ */
+#ifndef KUMO_XML_H
+#define KUMO_XML_H
+
+#include <stddef.h>
+
+#include <lua.h>
+
+/* Parses `body` and pushes the result table. Returns 0, or -1 (nothing
+ * pushed) when the body is not well-formed XML or has a DOCTYPE, with a
+ * one-line reason in errbuf. Raises only on Lua memory errors, after freeing
+ * the parsed document. */
+int kumo_xml_push_response(lua_State *L, const char *body, size_t length, char *errbuf,
+                           size_t errbuf_size);
+
+/* An AWS error document. */
+struct kumo_xml_error {
+    char code[128];
+    char message[1024];
+    char request_id[128];
+};
+
+/* Recognises <Response><Errors><Error>... (EC2; <RequestID>), <ErrorResponse>
+ * (moto's auth layer, STS/IAM; <RequestId>) and fills `out`. Returns 1 when
+ * the body is such a document with a <Code>, 0 otherwise (not XML, HTML,
+ * empty, another document). Never raises; no Lua. */
+int kumo_xml_parse_error(const char *body, size_t length, struct kumo_xml_error *out);
+
+/* Registers the "kumo.array" metatable in the registry if missing. */
+void kumo_xml_register_array_metatable(lua_State *L);
+
+#endif

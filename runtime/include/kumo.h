@@ -1,0 +1,200 @@
+/*
+ * kumo.h - the public embedding API of libkumo, the only installed header.
+ *
+ * A host creates a runtime with kumo_runtime_new(), runs Lua provisioning
+ * scripts with kumo_runtime_run_file() / kumo_runtime_run_string(), reads the
+ * script's returned table as JSON text, and destroys the runtime. No Lua type
+ * appears here: the Lua state is private to the runtime.
+ *
+ * Ownership rules, everywhere in this header:
+ *   - strings passed in are copied; the caller keeps ownership of its own;
+ *   - strings and structs handed out are owned by the caller and released with
+ *     kumo_free() (strings) or kumo_error_free() (errors);
+ *   - a runtime is used by one thread at a time.
+ */
+#ifndef KUMO_H
+#define KUMO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define KUMO_API __attribute__((visibility("default")))
+#else
+#define KUMO_API
+#endif
+
+#define KUMO_VERSION_MAJOR 0
+#define KUMO_VERSION_MINOR 1
+#define KUMO_VERSION_PATCH 0
+#define KUMO_VERSION_STRING "0.1.0"
+
+/* Outcome of an API call. KUMO_OK is 0; every failure also fills a
+ * struct kumo_error whose `kind` says more. */
+enum kumo_status {
+    KUMO_OK = 0,
+    KUMO_ERROR_USAGE = 1,       /* bad argument to an API function, unreadable script file */
+    KUMO_ERROR_SCRIPT = 2,      /* Lua syntax or runtime error raised by the script itself */
+    KUMO_ERROR_AWS = 3,         /* AWS answered with an error document (kind "aws") */
+    KUMO_ERROR_HTTP = 4,        /* connection, TLS, or unusable HTTP answer (kind "http") */
+    KUMO_ERROR_TIMEOUT = 5,     /* the endpoint did not answer in time (kind "timeout") */
+    KUMO_ERROR_CREDENTIALS = 6, /* no usable credentials (kind "credentials") */
+    KUMO_ERROR_CONFIG = 7,      /* region, profile or endpoint cannot be resolved (kind "config") */
+    KUMO_ERROR_MEMORY = 8       /* out of memory */
+};
+
+/* A failure, as the script or AWS reported it. Every string may be NULL when
+ * it does not apply. Allocated by the library; release with kumo_error_free(). */
+struct kumo_error {
+    enum kumo_status status;
+    char *kind;        /* "aws", "http", "timeout", "credentials", "config", "script", "usage" */
+    char *operation;   /* the EC2 action, e.g. "CreateSecurityGroup" */
+    char *code;        /* the AWS error code, e.g. "InvalidGroup.Duplicate" */
+    char *message;     /* human-readable message, never containing a secret */
+    char *request_id;  /* the AWS request id, when AWS sent one */
+    char *hint;        /* what the user can do about it, when kumo knows */
+    char *traceback;   /* Lua traceback at the point of the error */
+    long http_status;  /* 0 when no HTTP answer was received */
+    int attempts;      /* HTTP attempts made for the failing operation (0 if none) */
+};
+
+/* Releases an error and all its strings. NULL is allowed. */
+KUMO_API void kumo_error_free(struct kumo_error *error);
+
+/* Releases a string returned by the library (JSON results). NULL is allowed. */
+KUMO_API void kumo_free(void *ptr);
+
+/* ---- Transport seam ------------------------------------------------------
+ * The runtime hands each signed HTTP request to a transport: libcurl by
+ * default, or one the host supplies (a test double, an offline simulator). */
+
+struct kumo_http_header {
+    const char *name;
+    const char *value;
+};
+
+struct kumo_http_request {
+    const char *method;                     /* "POST" */
+    const char *url;                        /* "https://ec2.us-east-1.amazonaws.com/" */
+    const struct kumo_http_header *headers; /* as signed, plus unsigned SDK headers */
+    size_t header_count;
+    const char *body;
+    size_t body_length;
+    long connect_timeout_ms;
+    long timeout_ms;                        /* whole exchange */
+    size_t max_response_bytes;              /* the response body cap */
+    const char *ca_bundle;                  /* PEM file to trust, or NULL for the system store */
+    int allow_plain_http;                   /* 1 only when the user named an http:// endpoint */
+};
+
+/* The response being received; owned by the runtime, filled by the transport
+ * through the three functions below. */
+struct kumo_http_response;
+
+enum kumo_transport_result {
+    KUMO_TRANSPORT_OK = 0,          /* an HTTP response (any status) was received */
+    KUMO_TRANSPORT_CONNECT_FAILED,  /* DNS, refused, unreachable */
+    KUMO_TRANSPORT_TIMEOUT,         /* connect or total timeout */
+    KUMO_TRANSPORT_TLS_FAILED,      /* certificate or handshake failure */
+    KUMO_TRANSPORT_TOO_LARGE,       /* body over max_response_bytes */
+    KUMO_TRANSPORT_FAILED           /* anything else (reset, truncated body, refused redirect) */
+};
+
+/* Sets the HTTP status code. */
+KUMO_API void kumo_http_response_set_status(struct kumo_http_response *response, long status);
+/* Records one response header (copied). Returns 0, or -1 when out of memory. */
+KUMO_API int kumo_http_response_add_header(struct kumo_http_response *response, const char *name,
+                                           size_t name_length, const char *value,
+                                           size_t value_length);
+/* Appends body bytes (copied). Returns 0, or -1 when the body would exceed
+ * the request's max_response_bytes or memory runs out; the transport then
+ * returns KUMO_TRANSPORT_TOO_LARGE. */
+KUMO_API int kumo_http_response_append_body(struct kumo_http_response *response,
+                                            const void *data, size_t length);
+
+/* A transport sends one request and fills `response`. On failure it returns
+ * a non-OK result and writes a one-line reason (no secrets) into
+ * error_message. It must not keep pointers into request after returning. */
+typedef enum kumo_transport_result (*kumo_transport_fn)(void *user_data,
+                                                        const struct kumo_http_request *request,
+                                                        struct kumo_http_response *response,
+                                                        char *error_message,
+                                                        size_t error_message_size);
+
+/* Current time, in milliseconds since the Unix epoch. */
+typedef int64_t (*kumo_clock_fn)(void *user_data);
+
+enum kumo_log_level {
+    KUMO_LOG_DEBUG = 0, /* one line per HTTP exchange; shown by `kumo run -v` */
+    KUMO_LOG_INFO = 1,
+    KUMO_LOG_WARN = 2,
+    KUMO_LOG_ERROR = 3
+};
+
+/* Receives one log line (no trailing newline). Secrets are already masked. */
+typedef void (*kumo_log_fn)(void *user_data, enum kumo_log_level level, const char *message);
+
+/* Options for kumo_runtime_new(). Zero-initialise, then set what you need;
+ * every NULL/0 field means "the default", which follows the AWS SDK rules:
+ * region, profile and endpoint come from the environment and the shared
+ * config files (see docs/configuration.md). */
+struct kumo_options {
+    const char *region;        /* like --region */
+    const char *profile;       /* like --profile */
+    const char *endpoint;      /* like --endpoint; an http:// URL is allowed here only */
+    kumo_transport_fn transport; /* NULL: libcurl */
+    void *transport_data;
+    kumo_clock_fn clock;       /* NULL: the system clock */
+    void *clock_data;
+    kumo_log_fn log;           /* NULL: lines go to stderr */
+    void *log_data;
+    enum kumo_log_level log_level; /* lines below this level are dropped */
+    const char *stdlib_path;   /* development: load stdlib/kumo/*.lua from this
+                                  directory instead of the compiled-in copies;
+                                  NULL: $KUMO_STDLIB_PATH, else compiled-in */
+};
+
+struct kumo_runtime;
+
+/* Creates a runtime: a fresh Lua state with the kumo libraries loaded.
+ * Region, endpoint and credentials are resolved lazily, on the first AWS
+ * call, so a script that makes none needs no AWS configuration.
+ * Returns NULL on failure and, when `error` is not NULL, stores a new error
+ * there (release with kumo_error_free()). */
+KUMO_API struct kumo_runtime *kumo_runtime_new(const struct kumo_options *options,
+                                               struct kumo_error **error);
+
+/* Sets kumo.vars[key] = value (both copied) for scripts run later.
+ * Returns KUMO_OK or KUMO_ERROR_USAGE (NULL or empty key) / KUMO_ERROR_MEMORY. */
+KUMO_API enum kumo_status kumo_runtime_set_var(struct kumo_runtime *runtime, const char *key,
+                                               const char *value);
+
+/* Runs the Lua file at `path`. On success returns KUMO_OK and, when
+ * `result_json` is not NULL, stores the script's first return value as JSON
+ * text ("null" when it returned nothing), to be released with kumo_free().
+ * On failure returns the status and, when `error` is not NULL, stores a new
+ * error there. */
+KUMO_API enum kumo_status kumo_runtime_run_file(struct kumo_runtime *runtime, const char *path,
+                                                char **result_json, struct kumo_error **error);
+
+/* Like kumo_runtime_run_file() for a chunk of Lua source; `chunk_name` names
+ * it in error messages (e.g. "=config"). */
+KUMO_API enum kumo_status kumo_runtime_run_string(struct kumo_runtime *runtime,
+                                                  const char *chunk_name, const char *source,
+                                                  char **result_json, struct kumo_error **error);
+
+/* Destroys a runtime and everything it owns. NULL is allowed. */
+KUMO_API void kumo_runtime_destroy(struct kumo_runtime *runtime);
+
+/* The library version, e.g. "0.1.0". */
+KUMO_API const char *kumo_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* KUMO_H */

@@ -1,0 +1,1 @@
+# tests/unit/config.cmake - unit tests for config (filled in by the owner of that area)

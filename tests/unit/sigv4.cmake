@@ -1,0 +1,1 @@
+# tests/unit/sigv4.cmake - unit tests for sigv4 (filled in by the owner of that area)
