@@ -12,10 +12,22 @@
  *     endpoint_url = http://localhost:5000
  *
  * Section names are kept as written inside the brackets, trimmed, with inner
- * runs of whitespace collapsed ("profile   dev" -> "profile dev"). Keys are
- * trimmed; values are trimmed; an inline " #" or " ;" comment after a value
- * is NOT stripped (the CLI keeps it too). A later duplicate key replaces the
- * earlier one; a repeated section merges into the first.
+ * runs of whitespace collapsed ("profile   dev" -> "profile dev"); they are
+ * case-sensitive; only a comment may follow the ']'. Keys are trimmed; values
+ * are trimmed; an inline " #" or " ;" comment after a value is NOT stripped
+ * (the CLI keeps it too). A later duplicate key replaces the earlier one (and
+ * drops the earlier key's sub-keys); a repeated section merges into the first.
+ *
+ * As in the AWS CLI (Python's configparser): a key line may use ':' instead
+ * of '=' ("region: eu-west-1"); key lookups ignore ASCII case; a line is a
+ * sub-key line when it is indented deeper than the key line above it (so
+ * uniformly indented "key = value" lines are ordinary keys), and a sub-key
+ * line must be "child = value". An indented line under a key that has a
+ * value, a key before any section, "[]", and a line that is neither a
+ * section, a key, a comment nor blank are syntax errors. Comment lines may
+ * be indented. A UTF-8 byte order mark at the start is skipped.
+ *
+ * Values may be secrets: everything stored is wiped before it is freed.
  */
 #ifndef KUMO_INI_H
 #define KUMO_INI_H

@@ -153,7 +153,7 @@ struct kumo_options {
     kumo_log_fn log;           /* NULL: lines go to stderr */
     void *log_data;
     enum kumo_log_level log_level; /* lines below this level are dropped */
-    const char *stdlib_path;   /* development: load stdlib/kumo/*.lua from this
+    const char *stdlib_path;   /* development: load the stdlib modules (kumo/NAME.lua) from this
                                   directory instead of the compiled-in copies;
                                   NULL: $KUMO_STDLIB_PATH, else compiled-in */
 };

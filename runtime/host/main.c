@@ -1,0 +1,265 @@
+/*
+ * main.c - the `kumo` command: parses the command line, runs a script
+ * through the public embedding API (kumo.h, nothing else), writes the
+ * returned table as JSON where --output asks, and reports failures.
+ *
+ * Exit status: 0 success, 1 the script or AWS failed, 2 usage error.
+ * stdout carries only what --output - asks for; everything else is stderr.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kumo.h"
+
+enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
+
+#define MAX_VARS 256
+
+static const char usage_text[] =
+    "Usage: kumo run SCRIPT [options]   run a Lua provisioning script\n"
+    "       kumo version                print the version\n"
+    "       kumo --help                 show this help ('kumo run --help' for run's options)\n"
+    "\n"
+    "kumo runs Lua scripts that provision AWS through signed EC2 API calls.\n"
+    "Region, credentials and endpoint follow the AWS CLI's rules (environment,\n"
+    "~/.aws/config, ~/.aws/credentials).\n";
+
+static const char run_usage_text[] =
+    "Usage: kumo run SCRIPT [options]\n"
+    "\n"
+    "Options:\n"
+    "  --region REGION     AWS region (else AWS_REGION, AWS_DEFAULT_REGION, the profile)\n"
+    "  --profile NAME      profile in ~/.aws/config and ~/.aws/credentials (else AWS_PROFILE)\n"
+    "  --endpoint URL      EC2 endpoint (else AWS_ENDPOINT_URL_EC2, AWS_ENDPOINT_URL, profile)\n"
+    "  --var KEY=VALUE     pass a value to the script as kumo.vars.KEY (repeatable)\n"
+    "  --output FILE|-     write the script's returned table as JSON to FILE, or stdout\n"
+    "  -v, --verbose       one line per HTTP exchange, and tracebacks on errors\n"
+    "  -q, --quiet         only warnings and errors\n"
+    "  -h, --help          show this help\n"
+    "\n"
+    "Exit status: 0 success, 1 the script or AWS failed, 2 usage error.\n";
+
+struct run_args {
+    const char *script;
+    const char *region;
+    const char *profile;
+    const char *endpoint;
+    const char *output;
+    const char *vars[MAX_VARS];
+    size_t var_count;
+    int verbose;
+    int quiet;
+};
+
+__attribute__((format(printf, 1, 2))) static int usage_error(const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    fprintf(stderr, "kumo: ");
+    vfprintf(stderr, format, args);
+    va_end(args);
+    fprintf(stderr, "\nTry 'kumo --help'.\n");
+    return EXIT_USAGE;
+}
+
+/* Matches "--name VALUE" and "--name=VALUE"; advances *i past the value. */
+static int take_value(int argc, char **argv, int *i, const char *name, const char **value,
+                      int *error)
+{
+    const char *arg = argv[*i];
+    size_t length = strlen(name);
+    if (strncmp(arg, name, length) != 0)
+        return 0;
+    if (arg[length] == '=') {
+        *value = arg + length + 1;
+        return 1;
+    }
+    if (arg[length] != '\0')
+        return 0;
+    if (*i + 1 >= argc) {
+        *error = 1;
+        return 1;
+    }
+    *value = argv[++*i];
+    return 1;
+}
+
+/* Returns -1 when parsed, else an exit status to return at once. */
+static int parse_run_args(int argc, char **argv, struct run_args *args)
+{
+    for (int i = 2; i < argc; i++) {
+        const char *arg = argv[i];
+        const char *value = NULL;
+        int missing = 0;
+        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+            fputs(run_usage_text, stdout);
+            return EXIT_OK;
+        } else if (strcmp(arg, "-v") == 0 || strcmp(arg, "--verbose") == 0) {
+            args->verbose = 1;
+        } else if (strcmp(arg, "-q") == 0 || strcmp(arg, "--quiet") == 0) {
+            args->quiet = 1;
+        } else if (take_value(argc, argv, &i, "--region", &args->region, &missing) ||
+                   take_value(argc, argv, &i, "--profile", &args->profile, &missing) ||
+                   take_value(argc, argv, &i, "--endpoint", &args->endpoint, &missing) ||
+                   take_value(argc, argv, &i, "--output", &args->output, &missing)) {
+            if (missing)
+                return usage_error("option %s needs a value", arg);
+        } else if (take_value(argc, argv, &i, "--var", &value, &missing)) {
+            if (missing)
+                return usage_error("option %s needs KEY=VALUE", arg);
+            const char *equals = strchr(value, '=');
+            if (!equals || equals == value)
+                return usage_error("--var expects KEY=VALUE, got '%s'", value);
+            if (args->var_count == MAX_VARS)
+                return usage_error("too many --var options (at most %d)", MAX_VARS);
+            args->vars[args->var_count++] = value;
+        } else if (arg[0] == '-' && arg[1] != '\0') {
+            return usage_error("unknown option '%s' for 'kumo run'", arg);
+        } else if (!args->script) {
+            args->script = arg;
+        } else {
+            return usage_error("unexpected argument '%s' (one script per run)", arg);
+        }
+    }
+    if (!args->script)
+        return usage_error("%s", "'kumo run' needs a script: kumo run SCRIPT [options]");
+    if (args->verbose && args->quiet)
+        return usage_error("%s", "-v and -q cannot be used together");
+    return -1;
+}
+
+static void report_error(const struct kumo_error *error, int verbose)
+{
+    if (error->kind && strcmp(error->kind, "script") == 0) {
+        fprintf(stderr, "kumo: script error: %s\n", error->message);
+    } else {
+        fprintf(stderr, "kumo: ");
+        if (error->code)
+            fprintf(stderr, "%s: ", error->code);
+        fprintf(stderr, "%s", error->message ? error->message : "unknown error");
+        if (error->operation || error->request_id) {
+            fprintf(stderr, " (");
+            if (error->operation)
+                fprintf(stderr, "%s", error->operation);
+            if (error->request_id)
+                fprintf(stderr, "%srequest id %s", error->operation ? ", " : "",
+                        error->request_id);
+            fprintf(stderr, ")");
+        }
+        fprintf(stderr, "\n");
+        if (error->attempts > 1)
+            fprintf(stderr, "kumo: gave up after %d attempts\n", error->attempts);
+    }
+    if (error->hint)
+        fprintf(stderr, "kumo: hint: %s\n", error->hint);
+    if (verbose && error->traceback)
+        fprintf(stderr, "%s\n", error->traceback);
+}
+
+static int write_output(const char *target, const char *json)
+{
+    if (strcmp(target, "-") == 0) {
+        if (fputs(json, stdout) == EOF || fputc('\n', stdout) == EOF || fflush(stdout) != 0) {
+            perror("kumo: cannot write the output to stdout");
+            return EXIT_FAILED;
+        }
+        return EXIT_OK;
+    }
+    FILE *file = fopen(target, "w");
+    if (!file) {
+        fprintf(stderr, "kumo: cannot write the output to '%s': ", target);
+        perror(NULL);
+        return EXIT_FAILED;
+    }
+    int failed = fputs(json, file) == EOF || fputc('\n', file) == EOF;
+    failed |= fclose(file) != 0;
+    if (failed) {
+        fprintf(stderr, "kumo: cannot write the output to '%s'\n", target);
+        return EXIT_FAILED;
+    }
+    return EXIT_OK;
+}
+
+static int command_run(int argc, char **argv)
+{
+    struct run_args args = {0};
+    int parsed = parse_run_args(argc, argv, &args);
+    if (parsed >= 0)
+        return parsed;
+
+    struct kumo_options options = {
+        .region = args.region,
+        .profile = args.profile,
+        .endpoint = args.endpoint,
+        .log_level = args.verbose ? KUMO_LOG_DEBUG : args.quiet ? KUMO_LOG_WARN : KUMO_LOG_INFO,
+    };
+    struct kumo_error *error = NULL;
+    struct kumo_runtime *runtime = kumo_runtime_new(&options, &error);
+    if (!runtime) {
+        report_error(error, args.verbose);
+        kumo_error_free(error);
+        return EXIT_FAILED;
+    }
+    for (size_t i = 0; i < args.var_count; i++) {
+        const char *equals = strchr(args.vars[i], '=');
+        char key[256];
+        size_t key_length = (size_t)(equals - args.vars[i]);
+        if (key_length >= sizeof key) {
+            kumo_runtime_destroy(runtime);
+            return usage_error("--var key too long: '%s'", args.vars[i]);
+        }
+        memcpy(key, args.vars[i], key_length);
+        key[key_length] = '\0';
+        if (kumo_runtime_set_var(runtime, key, equals + 1) != KUMO_OK) {
+            kumo_runtime_destroy(runtime);
+            fprintf(stderr, "kumo: out of memory\n");
+            return EXIT_FAILED;
+        }
+    }
+
+    char *json = NULL;
+    enum kumo_status status = kumo_runtime_run_file(runtime, args.script,
+                                                    args.output ? &json : NULL, &error);
+    int exit_code = EXIT_OK;
+    if (status != KUMO_OK) {
+        if (status == KUMO_ERROR_USAGE) {
+            fprintf(stderr, "kumo: %s\n", error && error->message ? error->message : "usage");
+            exit_code = EXIT_USAGE;
+        } else {
+            if (error)
+                report_error(error, args.verbose);
+            exit_code = EXIT_FAILED;
+        }
+    } else if (args.output) {
+        exit_code = write_output(args.output, json);
+    }
+    kumo_free(json);
+    kumo_error_free(error);
+    kumo_runtime_destroy(runtime);
+    return exit_code;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(usage_text, stderr);
+        return EXIT_USAGE;
+    }
+    const char *command = argv[1];
+    if (strcmp(command, "--help") == 0 || strcmp(command, "-h") == 0 ||
+        strcmp(command, "help") == 0) {
+        fputs(usage_text, stdout);
+        return EXIT_OK;
+    }
+    if (strcmp(command, "version") == 0 || strcmp(command, "--version") == 0) {
+        if (argc > 2)
+            return usage_error("'kumo version' takes no arguments, got '%s'", argv[2]);
+        printf("kumo %s\n", kumo_version());
+        return EXIT_OK;
+    }
+    if (strcmp(command, "run") == 0)
+        return command_run(argc, argv);
+    return usage_error("unknown command '%s'", command);
+}

@@ -1,0 +1,391 @@
+/*
+ * runtime.c - the public embedding API: create a runtime (a Lua state with
+ * the kumo libraries, globals and stdlib searcher), run scripts under
+ * lua_pcall with the one message handler, hand back the result as JSON,
+ * destroy. Everything the `kumo` command does goes through these functions.
+ */
+#include "kumo.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <lauxlib.h>
+#include <lualib.h>
+
+#include "aws/http.h"
+#include "aws/json.h"
+#include "aws/xml.h"
+#include "bindings/bindings.h"
+#include "host/error.h"
+#include "host/log.h"
+#include "host/runtime_internal.h"
+#include "host/stdlib.h"
+
+#define RUNTIME_REGISTRY_KEY "kumo.runtime"
+#define VARS_REGISTRY_KEY "kumo.vars"
+
+struct kumo_runtime *kumo_runtime_from_lua(lua_State *L)
+{
+    lua_getfield(L, LUA_REGISTRYINDEX, RUNTIME_REGISTRY_KEY);
+    struct kumo_runtime *runtime = lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    return runtime;
+}
+
+static int64_t system_clock_ms(void *unused)
+{
+    (void)unused;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+int64_t kumo_runtime_now_ms(struct kumo_runtime *runtime)
+{
+    return runtime->clock(runtime->clock_data);
+}
+
+uint64_t kumo_runtime_random(struct kumo_runtime *runtime)
+{
+    /* xorshift64* */
+    uint64_t x = runtime->random_state;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    runtime->random_state = x;
+    return x * 0x2545F4914F6CDD1DULL;
+}
+
+const char *kumo_version(void)
+{
+    return KUMO_VERSION_STRING;
+}
+
+void kumo_free(void *ptr)
+{
+    free(ptr);
+}
+
+static char *copy_option(const char *text, int *failed)
+{
+    if (!text || !*text)
+        return NULL;
+    char *copy = strdup(text);
+    if (!copy)
+        *failed = 1;
+    return copy;
+}
+
+/* Library loader for package.preload that returns the given global's table,
+ * so `require "kumo.ec2"` and the global `ec2` are the same table. */
+static int preload_from_global(lua_State *L)
+{
+    lua_getglobal(L, lua_tostring(L, lua_upvalueindex(1)));
+    return 1;
+}
+
+/* Opens one kumo library as global `global_name` and module `module_name`. */
+static void open_library(lua_State *L, const char *global_name, const char *module_name,
+                         lua_CFunction opener)
+{
+    lua_pushcfunction(L, opener);
+    lua_call(L, 0, 1);
+    lua_setglobal(L, global_name);
+    lua_getglobal(L, "package");
+    lua_getfield(L, -1, "preload");
+    lua_pushstring(L, global_name);
+    lua_pushcclosure(L, preload_from_global, 1);
+    lua_setfield(L, -2, module_name);
+    lua_pop(L, 2);
+}
+
+/* kumo.is_error(value) -> true when value is a kumo.Error */
+static int kumo_is_error(lua_State *L)
+{
+    int result = 0;
+    if (lua_getmetatable(L, 1)) {
+        luaL_getmetatable(L, "kumo.Error");
+        result = lua_rawequal(L, -1, -2);
+    }
+    lua_pushboolean(L, result);
+    return 1;
+}
+
+/* The `kumo` library: version, vars, is_error. */
+static int luaopen_kumo(lua_State *L)
+{
+    static const luaL_Reg functions[] = {{"is_error", kumo_is_error}, {NULL, NULL}};
+    luaL_newlib(L, functions);
+    lua_pushliteral(L, KUMO_VERSION_STRING);
+    lua_setfield(L, -2, "version");
+    lua_getfield(L, LUA_REGISTRYINDEX, VARS_REGISTRY_KEY);
+    lua_setfield(L, -2, "vars");
+    return 1;
+}
+
+/* Runs in protected mode: everything that sets up a fresh state. */
+static int setup_state(lua_State *L)
+{
+    struct kumo_runtime *runtime = lua_touserdata(L, 1);
+    lua_pushlightuserdata(L, runtime);
+    lua_setfield(L, LUA_REGISTRYINDEX, RUNTIME_REGISTRY_KEY);
+    luaL_openlibs(L);
+    kumo_error_register(L);
+    kumo_xml_register_array_metatable(L);
+    lua_newtable(L);
+    lua_setfield(L, LUA_REGISTRYINDEX, VARS_REGISTRY_KEY);
+    open_library(L, "kumo", "kumo", luaopen_kumo);
+    open_library(L, "ec2", "kumo.ec2", luaopen_kumo_ec2);
+    open_library(L, "json", "kumo.json", luaopen_kumo_json);
+    open_library(L, "log", "kumo.log", luaopen_kumo_log);
+    kumo_stdlib_install(L, runtime->stdlib_path);
+    return 0;
+}
+
+static void set_error(struct kumo_error **error, struct kumo_error *value)
+{
+    if (error)
+        *error = value;
+    else
+        kumo_error_free(value);
+}
+
+struct kumo_runtime *kumo_runtime_new(const struct kumo_options *options,
+                                      struct kumo_error **error)
+{
+    static const struct kumo_options defaults = {.log_level = KUMO_LOG_INFO};
+    if (error)
+        *error = NULL;
+    if (!options)
+        options = &defaults;
+    struct kumo_runtime *runtime = calloc(1, sizeof *runtime);
+    if (!runtime)
+        goto out_of_memory;
+    int failed = 0;
+    runtime->region = copy_option(options->region, &failed);
+    runtime->profile = copy_option(options->profile, &failed);
+    runtime->endpoint = copy_option(options->endpoint, &failed);
+    const char *stdlib_path = options->stdlib_path ? options->stdlib_path
+                                                   : getenv("KUMO_STDLIB_PATH");
+    runtime->stdlib_path = copy_option(stdlib_path, &failed);
+    if (failed)
+        goto out_of_memory;
+    runtime->clock = options->clock ? options->clock : system_clock_ms;
+    runtime->clock_data = options->clock ? options->clock_data : NULL;
+    runtime->log = options->log ? options->log : kumo_log_stderr;
+    runtime->log_data = options->log ? options->log_data : NULL;
+    runtime->log_level = options->log_level;
+    if (options->transport) {
+        runtime->transport = options->transport;
+        runtime->transport_data = options->transport_data;
+    } else {
+        runtime->curl = kumo_curl_transport_new();
+        if (!runtime->curl) {
+            set_error(error, kumo_error_new(KUMO_ERROR_HTTP, "http", KUMO_CODE_TRANSPORT_FAILED,
+                                            "cannot initialise libcurl"));
+            kumo_runtime_destroy(runtime);
+            return NULL;
+        }
+        runtime->transport = kumo_curl_transport_send;
+        runtime->transport_data = runtime->curl;
+    }
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    runtime->random_state = ((uint64_t)now.tv_nsec << 20) ^ (uint64_t)now.tv_sec ^
+                            ((uint64_t)getpid() << 40) ^ (uint64_t)(uintptr_t)runtime;
+    if (runtime->random_state == 0)
+        runtime->random_state = 0x9E3779B97F4A7C15ULL;
+
+    runtime->L = luaL_newstate();
+    if (!runtime->L)
+        goto out_of_memory;
+    lua_pushcfunction(runtime->L, setup_state);
+    lua_pushlightuserdata(runtime->L, runtime);
+    if (lua_pcall(runtime->L, 1, 0, 0) != LUA_OK) {
+        const char *message = lua_tostring(runtime->L, -1);
+        set_error(error, kumo_error_new(KUMO_ERROR_MEMORY, "memory", NULL,
+                                        message ? message : "cannot set up the Lua state"));
+        kumo_runtime_destroy(runtime);
+        return NULL;
+    }
+    return runtime;
+
+out_of_memory:
+    set_error(error, kumo_error_new(KUMO_ERROR_MEMORY, "memory", NULL, "out of memory"));
+    kumo_runtime_destroy(runtime);
+    return NULL;
+}
+
+static int set_var(lua_State *L)
+{
+    lua_getfield(L, LUA_REGISTRYINDEX, VARS_REGISTRY_KEY);
+    lua_pushstring(L, lua_touserdata(L, 1));
+    lua_pushstring(L, lua_touserdata(L, 2));
+    lua_rawset(L, -3);
+    return 0;
+}
+
+enum kumo_status kumo_runtime_set_var(struct kumo_runtime *runtime, const char *key,
+                                      const char *value)
+{
+    if (!runtime || !key || !*key || !value)
+        return KUMO_ERROR_USAGE;
+    lua_State *L = runtime->L;
+    lua_pushcfunction(L, set_var);
+    lua_pushlightuserdata(L, (void *)key);
+    lua_pushlightuserdata(L, (void *)value);
+    if (lua_pcall(L, 2, 0, 0) != LUA_OK) {
+        lua_pop(L, 1);
+        return KUMO_ERROR_MEMORY;
+    }
+    return KUMO_OK;
+}
+
+/* Runs the function below the top under the message handler, then encodes
+ * its first result. Stack on entry: ... handler chunk. Leaves the stack as
+ * it found it minus those two. */
+static enum kumo_status call_chunk(struct kumo_runtime *runtime, int handler_index,
+                                   char **result_json, struct kumo_error **error)
+{
+    lua_State *L = runtime->L;
+    int status = lua_pcall(L, 0, 1, handler_index);
+    if (status != LUA_OK) {
+        struct kumo_error *e =
+            status == LUA_ERRMEM
+                ? kumo_error_new(KUMO_ERROR_MEMORY, "memory", NULL, "out of memory")
+                : kumo_error_from_lua(L, -1, KUMO_ERROR_SCRIPT);
+        enum kumo_status result = e ? e->status : KUMO_ERROR_MEMORY;
+        set_error(error, e);
+        lua_settop(L, handler_index - 1);
+        return result;
+    }
+    enum kumo_status result = KUMO_OK;
+    if (result_json) {
+        char message[512];
+        *result_json = kumo_json_encode(L, -1, 1, message, sizeof message);
+        if (!*result_json) {
+            char text[600];
+            snprintf(text, sizeof text, "the script's result cannot be written as JSON: %s",
+                     message);
+            set_error(error, kumo_error_new(KUMO_ERROR_SCRIPT, "script", NULL, text));
+            result = KUMO_ERROR_SCRIPT;
+        }
+    }
+    lua_settop(L, handler_index - 1);
+    return result;
+}
+
+/* Loads then runs; `load_status` is what luaL_load* returned. */
+static enum kumo_status run_loaded(struct kumo_runtime *runtime, int handler_index,
+                                   int load_status, char **result_json,
+                                   struct kumo_error **error)
+{
+    lua_State *L = runtime->L;
+    if (load_status != LUA_OK) {
+        const char *message = lua_tostring(L, -1);
+        enum kumo_status status =
+            load_status == LUA_ERRMEM ? KUMO_ERROR_MEMORY
+            : load_status == LUA_ERRFILE ? KUMO_ERROR_USAGE
+                                         : KUMO_ERROR_SCRIPT;
+        set_error(error,
+                  kumo_error_new(status, status == KUMO_ERROR_USAGE ? "usage" : "script", NULL,
+                                 message ? message : "cannot load the script"));
+        lua_settop(L, handler_index - 1);
+        return status;
+    }
+    return call_chunk(runtime, handler_index, result_json, error);
+}
+
+/* Lets a script `require` modules that sit next to it. */
+static void add_script_dir_to_path(lua_State *L, const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    lua_getglobal(L, "package");
+    if (slash)
+        lua_pushlstring(L, path, (size_t)(slash - path));
+    else
+        lua_pushliteral(L, ".");
+    lua_getfield(L, -2, "path");
+    lua_pushfstring(L, "%s/?.lua;%s", lua_tostring(L, -2), lua_tostring(L, -1));
+    lua_setfield(L, -4, "path");
+    lua_pop(L, 3);
+}
+
+static int prepare_file_run(lua_State *L)
+{
+    add_script_dir_to_path(L, lua_touserdata(L, 1));
+    return 0;
+}
+
+enum kumo_status kumo_runtime_run_file(struct kumo_runtime *runtime, const char *path,
+                                       char **result_json, struct kumo_error **error)
+{
+    if (error)
+        *error = NULL;
+    if (result_json)
+        *result_json = NULL;
+    if (!runtime || !path) {
+        set_error(error, kumo_error_new(KUMO_ERROR_USAGE, "usage", NULL, "no script given"));
+        return KUMO_ERROR_USAGE;
+    }
+    FILE *probe = fopen(path, "r");
+    if (!probe) {
+        char text[1024];
+        snprintf(text, sizeof text, "cannot open script '%s': %s", path, strerror(errno));
+        set_error(error, kumo_error_new(KUMO_ERROR_USAGE, "usage", NULL, text));
+        return KUMO_ERROR_USAGE;
+    }
+    fclose(probe);
+    lua_State *L = runtime->L;
+    lua_pushcfunction(L, prepare_file_run);
+    lua_pushlightuserdata(L, (void *)path);
+    if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
+        lua_pop(L, 1);
+        set_error(error, kumo_error_new(KUMO_ERROR_MEMORY, "memory", NULL, "out of memory"));
+        return KUMO_ERROR_MEMORY;
+    }
+    lua_pushcfunction(L, kumo_error_message_handler);
+    int handler_index = lua_gettop(L);
+    int load_status = luaL_loadfilex(L, path, "t");
+    return run_loaded(runtime, handler_index, load_status, result_json, error);
+}
+
+enum kumo_status kumo_runtime_run_string(struct kumo_runtime *runtime, const char *chunk_name,
+                                         const char *source, char **result_json,
+                                         struct kumo_error **error)
+{
+    if (error)
+        *error = NULL;
+    if (result_json)
+        *result_json = NULL;
+    if (!runtime || !source) {
+        set_error(error, kumo_error_new(KUMO_ERROR_USAGE, "usage", NULL, "no script given"));
+        return KUMO_ERROR_USAGE;
+    }
+    lua_State *L = runtime->L;
+    lua_pushcfunction(L, kumo_error_message_handler);
+    int handler_index = lua_gettop(L);
+    int load_status = luaL_loadbufferx(L, source, strlen(source),
+                                       chunk_name ? chunk_name : "=script", "t");
+    return run_loaded(runtime, handler_index, load_status, result_json, error);
+}
+
+void kumo_runtime_destroy(struct kumo_runtime *runtime)
+{
+    if (!runtime)
+        return;
+    if (runtime->L)
+        lua_close(runtime->L);
+    if (runtime->curl)
+        kumo_curl_transport_free(runtime->curl);
+    kumo_config_clear(&runtime->config);
+    free(runtime->region);
+    free(runtime->profile);
+    free(runtime->endpoint);
+    free(runtime->stdlib_path);
+    free(runtime);
+}

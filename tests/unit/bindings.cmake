@@ -1,0 +1,1 @@
+# tests/unit/bindings.cmake - wire-parameter tests of the typed EC2 bindings
