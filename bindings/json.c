@@ -38,8 +38,8 @@ static int check_encode_options(lua_State *L)
             luaL_argerror(L, 2, lua_tostring(L, -1));
         }
         if (lua_type(L, -1) != LUA_TBOOLEAN)
-            luaL_argerror(L, 2, lua_pushfstring(L, "pretty: boolean expected, got %s",
-                                                luaL_typename(L, -1)));
+            luaL_argerror(
+                L, 2, lua_pushfstring(L, "pretty: boolean expected, got %s", luaL_typename(L, -1)));
         pretty = lua_toboolean(L, -1);
         lua_pop(L, 1);
     }

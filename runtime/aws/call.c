@@ -35,9 +35,9 @@
 
 /* The parts of an endpoint URL a request needs. */
 struct endpoint {
-    char url[1024];  /* scheme://authority/path */
-    char host[512];  /* Host header: authority without a default port */
-    char path[512];  /* "/" when the URL has none */
+    char url[1024]; /* scheme://authority/path */
+    char host[512]; /* Host header: authority without a default port */
+    char path[512]; /* "/" when the URL has none */
     int plain_http;
 };
 
@@ -82,21 +82,31 @@ static int parse_endpoint(const char *url, struct endpoint *out)
     if (host_length > port_length &&
         strcmp(out->host + host_length - port_length, default_port) == 0)
         out->host[host_length - port_length] = '\0';
-    int written = snprintf(out->url, sizeof out->url, "%s://%.*s%s",
-                           out->plain_http ? "http" : "https", (int)authority_length, rest,
-                           out->path);
+    int written =
+        snprintf(out->url, sizeof out->url, "%s://%.*s%s", out->plain_http ? "http" : "https",
+                 (int)authority_length, rest, out->path);
     return written > 0 && (size_t)written < sizeof out->url ? 0 : -1;
 }
 
 static int is_retryable_code(const char *code)
 {
-    static const char *const codes[] = {
-        "RequestTimeout", "RequestTimeoutException", "PriorRequestNotComplete", "Throttling",
-        "ThrottlingException", "ThrottledException", "RequestThrottledException",
-        "TooManyRequestsException", "ProvisionedThroughputExceededException",
-        "TransactionInProgressException", "RequestLimitExceeded", "BandwidthLimitExceeded",
-        "LimitExceededException", "RequestThrottled", "SlowDown", "EC2ThrottledException",
-        NULL};
+    static const char *const codes[] = {"RequestTimeout",
+                                        "RequestTimeoutException",
+                                        "PriorRequestNotComplete",
+                                        "Throttling",
+                                        "ThrottlingException",
+                                        "ThrottledException",
+                                        "RequestThrottledException",
+                                        "TooManyRequestsException",
+                                        "ProvisionedThroughputExceededException",
+                                        "TransactionInProgressException",
+                                        "RequestLimitExceeded",
+                                        "BandwidthLimitExceeded",
+                                        "LimitExceededException",
+                                        "RequestThrottled",
+                                        "SlowDown",
+                                        "EC2ThrottledException",
+                                        NULL};
     for (size_t i = 0; codes[i]; i++)
         if (strcmp(code, codes[i]) == 0)
             return 1;
@@ -185,38 +195,53 @@ static void fail_from_transport(struct failure *f, enum kumo_transport_result re
              reason && *reason ? reason : "the request failed");
 }
 
-/* Resolves region, endpoint and credentials once per runtime, raising a
- * kumo.Error (kind "config" or "credentials") when something is missing. */
+/* Resolves region and endpoint once per runtime, raising a kumo.Error of
+ * kind "config" when something is missing. */
+static void ensure_region(lua_State *L, struct kumo_runtime *rt, const char *action)
+{
+    if (rt->config_resolved)
+        return;
+    struct kumo_config_input input = {
+        .region_flag = rt->region, .profile_flag = rt->profile, .endpoint_flag = rt->endpoint};
+    char message[1024] = "";
+    if (kumo_config_resolve(&input, &rt->config, message, sizeof message) != KUMO_CONFIG_OK) {
+        kumo_config_clear(&rt->config);
+        struct kumo_error_info info = {
+            .kind = "config", .operation = action, .code = KUMO_CODE_CONFIG, .message = message};
+        kumo_error_raise(L, &info);
+    }
+    rt->config_resolved = 1;
+}
+
+/* Resolves credentials once per runtime (after the region), raising a
+ * kumo.Error of kind "credentials" (or "config") when there are none. */
 static void ensure_configured(lua_State *L, struct kumo_runtime *rt, const char *action)
 {
-    if (rt->config_resolved && rt->credentials_resolved)
+    ensure_region(L, rt, action);
+    if (rt->credentials_resolved)
         return;
-    struct kumo_config_input input = {.region_flag = rt->region,
-                                      .profile_flag = rt->profile,
-                                      .endpoint_flag = rt->endpoint};
+    struct kumo_config_input input = {
+        .region_flag = rt->region, .profile_flag = rt->profile, .endpoint_flag = rt->endpoint};
     char message[1024] = "";
-    if (!rt->config_resolved) {
-        if (kumo_config_resolve(&input, &rt->config, message, sizeof message) != KUMO_CONFIG_OK) {
-            kumo_config_clear(&rt->config);
-            struct kumo_error_info info = {
-                .kind = "config", .operation = action, .code = KUMO_CODE_CONFIG,
-                .message = message};
-            kumo_error_raise(L, &info);
-        }
-        rt->config_resolved = 1;
-    }
     enum kumo_config_failure failure =
         kumo_config_resolve_credentials(&input, &rt->config, message, sizeof message);
     if (failure != KUMO_CONFIG_OK) {
         struct kumo_error_info info = {
             .kind = failure == KUMO_CONFIG_NO_CREDENTIALS ? "credentials" : "config",
             .operation = action,
-            .code = failure == KUMO_CONFIG_NO_CREDENTIALS ? KUMO_CODE_NO_CREDENTIALS
-                                                          : KUMO_CODE_CONFIG,
+            .code =
+                failure == KUMO_CONFIG_NO_CREDENTIALS ? KUMO_CODE_NO_CREDENTIALS : KUMO_CODE_CONFIG,
             .message = message};
         kumo_error_raise(L, &info);
     }
     rt->credentials_resolved = 1;
+}
+
+const char *kumo_call_region(lua_State *L)
+{
+    struct kumo_runtime *rt = kumo_runtime_from_lua(L);
+    ensure_region(L, rt, NULL);
+    return rt->config.region;
 }
 
 static void sleep_ms(int64_t ms)
@@ -259,7 +284,7 @@ static int attempt_once(struct kumo_runtime *rt, const char *action, const struc
         .payload_length = body_length,
         .access_key_id = cfg->access_key_id,
         .secret_access_key = cfg->secret_access_key,
-        .session_token = cfg->session_token,
+        .session_token = cfg->session_token && *cfg->session_token ? cfg->session_token : NULL,
         .sign_session_token = true,
         .region = cfg->region,
         .service = EC2_SERVICE,
@@ -281,7 +306,7 @@ static int attempt_once(struct kumo_runtime *rt, const char *action, const struc
     headers[count++] = (struct kumo_http_header){"Host", ep->host};
     headers[count++] = (struct kumo_http_header){"Content-Type", CONTENT_TYPE};
     headers[count++] = (struct kumo_http_header){"X-Amz-Date", signature.amz_date};
-    if (cfg->session_token)
+    if (cfg->session_token && *cfg->session_token)
         headers[count++] = (struct kumo_http_header){"X-Amz-Security-Token", cfg->session_token};
     headers[count++] = (struct kumo_http_header){"Authorization", signature.authorization};
     headers[count++] = (struct kumo_http_header){"User-Agent", USER_AGENT};
@@ -349,13 +374,15 @@ int kumo_call_ec2(lua_State *L, const char *action, int params_index)
 
     struct endpoint ep;
     if (parse_endpoint(rt->config.endpoint, &ep) != 0) {
-        struct kumo_error_info info = {.kind = "config", .operation = action,
+        struct kumo_error_info info = {.kind = "config",
+                                       .operation = action,
                                        .code = KUMO_CODE_CONFIG,
                                        .message = "the endpoint is not an http(s) URL"};
         return kumo_error_raise(L, &info);
     }
     if (ep.plain_http && !rt->config.endpoint_explicit) {
-        struct kumo_error_info info = {.kind = "config", .operation = action,
+        struct kumo_error_info info = {.kind = "config",
+                                       .operation = action,
                                        .code = KUMO_CODE_CONFIG,
                                        .message = "plain http:// is allowed only for an "
                                                   "endpoint given explicitly"};
@@ -371,8 +398,8 @@ int kumo_call_ec2(lua_State *L, const char *action, int params_index)
         attempt++;
         memset(&f, 0, sizeof f);
         kumo_http_response_init(&response, MAX_RESPONSE_BYTES);
-        succeeded = attempt_once(rt, action, &ep, body, body_length, invocation_id, attempt,
-                                 &response, &f);
+        succeeded =
+            attempt_once(rt, action, &ep, body, body_length, invocation_id, attempt, &response, &f);
         if (succeeded || !f.retryable || attempt == MAX_ATTEMPTS)
             break;
         kumo_http_response_clear(&response);
@@ -400,13 +427,17 @@ int kumo_call_ec2(lua_State *L, const char *action, int params_index)
             return lua_error(L); /* memory error; the response is freed */
         if (args.ok)
             return 1;
-        char message[512];
-        snprintf(message, sizeof message, "the %s response from %s is not an EC2 document: %s",
-                 action, ep.host, reason);
-        struct kumo_error_info info = {.kind = "http", .operation = action,
-                                       .code = KUMO_CODE_INVALID_RESPONSE, .message = message,
+        char message[1200];
+        snprintf(message, sizeof message,
+                 "the %.128s response from %.512s is not an EC2 document: %.256s", action, ep.host,
+                 reason);
+        struct kumo_error_info info = {.kind = "http",
+                                       .operation = action,
+                                       .code = KUMO_CODE_INVALID_RESPONSE,
+                                       .message = message,
                                        .request_id = request_id[0] ? request_id : NULL,
-                                       .http_status = http_status, .attempts = attempt};
+                                       .http_status = http_status,
+                                       .attempts = attempt};
         return kumo_error_raise(L, &info);
     }
     kumo_http_response_clear(&response);

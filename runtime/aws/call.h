@@ -13,4 +13,8 @@
  * and returns 1, or raises a kumo.Error. */
 int kumo_call_ec2(lua_State *L, const char *action, int params_index);
 
+/* Resolves region and endpoint (not credentials) once per runtime and
+ * returns the region; raises a kumo.Error of kind "config" when it cannot. */
+const char *kumo_call_region(lua_State *L);
+
 #endif

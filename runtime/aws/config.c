@@ -444,14 +444,12 @@ enum kumo_config_failure kumo_config_resolve(const struct kumo_config_input *inp
                   "defines it",
                   config->profile, config->profile_source,
                   path_or_default(config->config_file, "~/.aws/config"), config->profile,
-                  path_or_default(config->credentials_file, "~/.aws/credentials"),
-                  config->profile);
+                  path_or_default(config->credentials_file, "~/.aws/credentials"), config->profile);
         result = KUMO_CONFIG_BAD;
         goto error;
     }
     if ((result = resolve_region(input, config, &files, errbuf, errbuf_size)) != KUMO_CONFIG_OK ||
-        (result = resolve_endpoint(input, config, &files, errbuf, errbuf_size)) !=
-            KUMO_CONFIG_OK ||
+        (result = resolve_endpoint(input, config, &files, errbuf, errbuf_size)) != KUMO_CONFIG_OK ||
         (result = resolve_ca_bundle(input, config, &files, errbuf, errbuf_size)) != KUMO_CONFIG_OK)
         goto error;
 
@@ -524,16 +522,17 @@ static enum kumo_config_failure keys_in_section(struct kumo_config *config,
 }
 
 enum kumo_config_failure kumo_config_resolve_credentials(const struct kumo_config_input *input,
-                                                         struct kumo_config *config,
-                                                         char *errbuf, size_t errbuf_size)
+                                                         struct kumo_config *config, char *errbuf,
+                                                         size_t errbuf_size)
 {
     set_error(errbuf, errbuf_size, "%s", "");
     struct kumo_config_input no_input = {0};
     if (!input)
         input = &no_input;
     if (!config || !config->profile) {
-        set_error(errbuf, errbuf_size, "credentials asked for before the configuration was "
-                                       "resolved");
+        set_error(errbuf, errbuf_size,
+                  "credentials asked for before the configuration was "
+                  "resolved");
         return KUMO_CONFIG_BAD;
     }
     clear_credentials(config);

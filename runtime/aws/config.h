@@ -16,7 +16,30 @@
  *   ca bundle = AWS_CA_BUNDLE > profile ca_bundle
  *
  * A profile named explicitly (flag or AWS_PROFILE) that exists in neither
- * file is an error; the implicit "default" may be absent.
+ * file is an error; the implicit "default" may be absent. In the config file
+ * a profile is "[profile NAME]" (and "[default]" for default; a bare
+ * "[NAME]" is not a profile); in the credentials file it is "[NAME]". A
+ * profile setting found in both files is taken from the credentials file
+ * (botocore merges them that way). [services NAME] sections are read from the
+ * config file only. Empty environment variables count as unset; a file path
+ * "~" or "~/..." is expanded with HOME (with no HOME and no path variable, the
+ * file is treated as absent). The region must match botocore's
+ * [a-zA-Z0-9](-?[a-zA-Z0-9])* rule (it becomes part of a host name); an
+ * endpoint must be http(s)://host[:port][/path] without user info, query or
+ * fragment. The default endpoint of a cn-* region ends in amazonaws.com.cn.
+ *
+ * Sources are human strings for `kumo config` and messages: "--profile",
+ * "AWS_PROFILE", "default"; "--region", "AWS_REGION", "AWS_DEFAULT_REGION",
+ * "profile dev in /home/u/.aws/config"; "--endpoint", "AWS_ENDPOINT_URL_EC2",
+ * "AWS_ENDPOINT_URL", "profile dev, [services local] ec2.endpoint_url in
+ * /home/u/.aws/config", "profile dev in /home/u/.aws/config", "default for
+ * the region"; credentials "environment" or "profile dev in
+ * /home/u/.aws/credentials". They are string literals or point into the
+ * struct's own source_buffer, so they are valid while the struct is (do not
+ * copy the struct by value and free the original).
+ *
+ * No message ever contains a secret; values named in messages are the
+ * profile, region, endpoint, CA bundle path and file paths only.
  */
 #ifndef KUMO_CONFIG_H
 #define KUMO_CONFIG_H
@@ -27,48 +50,63 @@
 typedef const char *(*kumo_getenv_fn)(void *user_data, const char *name);
 
 struct kumo_config_input {
-    const char *region_flag;   /* NULL when not given */
+    const char *region_flag; /* NULL when not given */
     const char *profile_flag;
     const char *endpoint_flag;
-    kumo_getenv_fn getenv;     /* NULL: the process environment */
+    kumo_getenv_fn getenv; /* NULL: the process environment */
     void *getenv_data;
 };
 
+/* Filled by kumo_config_resolve() (everything but the credentials) and
+ * kumo_config_resolve_credentials(); released by kumo_config_clear(). */
 struct kumo_config {
-    char *profile;        const char *profile_source;   /* "--profile", "AWS_PROFILE", "default" */
-    char *region;         const char *region_source;    /* "--region", "AWS_REGION", ..., "profile dev (~/.aws/config)" */
-    char *endpoint;       const char *endpoint_source;
-    int endpoint_explicit;  /* 1 when the user named it (flag, env, file): plain http allowed */
-    char *ca_bundle;      /* NULL: system store */
+    char *profile;
+    const char *profile_source; /* "--profile", "AWS_PROFILE", "default" */
+    char *region;
+    const char *region_source; /* "--region", ..., "profile dev in /home/u/.aws/config" */
+    char *endpoint;
+    const char *endpoint_source;
+    int endpoint_explicit; /* 1 when the user named it (flag, env, file): plain http allowed */
+    char *ca_bundle;       /* NULL: system store; checked readable */
     char *access_key_id;
     char *secret_access_key;
-    char *session_token;  /* NULL when none */
-    const char *credential_source; /* "environment", "shared credentials file (profile dev)", ... */
-    char *config_file;    /* paths used, for messages */
+    char *session_token;           /* NULL when none */
+    const char *credential_source; /* "environment", "profile dev in /home/u/.aws/credentials" */
+    char *config_file;             /* paths used (NULL: no HOME), for messages */
     char *credentials_file;
-    char source_buffer[3][160]; /* storage for the composed *_source strings above */
+    char source_buffer[3][160]; /* storage for the composed region, endpoint and
+                                   credential sources (truncated when longer) */
 };
 
 enum kumo_config_failure {
     KUMO_CONFIG_OK = 0,
-    KUMO_CONFIG_BAD = 1,          /* missing region, unknown profile, unreadable file, bad URL */
+    KUMO_CONFIG_BAD = 1,           /* missing region, unknown profile, unreadable file, bad URL */
     KUMO_CONFIG_NO_CREDENTIALS = 2 /* nothing in the chain, or half a key pair */
 };
 
-/* Resolves region, endpoint and profile (not credentials). On failure returns
- * KUMO_CONFIG_BAD and writes a message saying what to set into errbuf. */
+/* Resolves profile, files, region, endpoint and CA bundle (not credentials)
+ * into *config, which is overwritten (zeroed first). On failure returns
+ * KUMO_CONFIG_BAD, leaves *config zeroed, and writes a message saying what to
+ * set into errbuf. input NULL: no flags, the process environment. */
 enum kumo_config_failure kumo_config_resolve(const struct kumo_config_input *input,
                                              struct kumo_config *config, char *errbuf,
                                              size_t errbuf_size);
 
-/* Resolves credentials for an already-resolved config. On failure returns
- * KUMO_CONFIG_NO_CREDENTIALS (or KUMO_CONFIG_BAD) with a message that says
- * what to set, naming the profile and files searched, never a secret. */
+/* Resolves credentials for an already-resolved config (the files are read
+ * again), replacing any earlier ones. On failure returns
+ * KUMO_CONFIG_NO_CREDENTIALS (nothing found, or half a key pair in the
+ * environment or a profile) or KUMO_CONFIG_BAD (unreadable file, config not
+ * resolved) with a message that says what to set, naming the profile and
+ * files searched, never a secret; the credential fields are then NULL. A
+ * profile that uses role_arn, credential_process, SSO or web identity is
+ * "no credentials" here (the message says which it uses): those belong to
+ * the rest of the chain. */
 enum kumo_config_failure kumo_config_resolve_credentials(const struct kumo_config_input *input,
-                                                         struct kumo_config *config,
-                                                         char *errbuf, size_t errbuf_size);
+                                                         struct kumo_config *config, char *errbuf,
+                                                         size_t errbuf_size);
 
-/* Frees every string (secrets are zeroed first). */
+/* Frees every string (secrets are zeroed first) and zeroes the struct.
+ * NULL and an already-cleared struct are allowed. */
 void kumo_config_clear(struct kumo_config *config);
 
 #endif

@@ -13,6 +13,7 @@
 
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,8 @@
 
 #include <curl/curl.h>
 #include <openssl/crypto.h>
+
+_Static_assert(sizeof(curl_off_t) >= sizeof(int64_t), "curl_off_t holds an int64_t");
 
 struct kumo_curl_transport {
     CURL *easy;
@@ -112,8 +115,8 @@ KUMO_API int kumo_http_response_add_header(struct kumo_http_response *response, 
     return 0; /* only the declared headers are kept */
 }
 
-KUMO_API int kumo_http_response_append_body(struct kumo_http_response *response,
-                                            const void *data, size_t length)
+KUMO_API int kumo_http_response_append_body(struct kumo_http_response *response, const void *data,
+                                            size_t length)
 {
     if (length > response->max_body_bytes ||
         response->body.length > response->max_body_bytes - length)
@@ -168,9 +171,8 @@ static size_t on_body(char *data, size_t size, size_t count, void *user_data)
     struct transfer *transfer = user_data;
     size_t length = size * count;
     struct kumo_http_response *response = transfer->response;
-    if (transfer->max_body_bytes &&
-        (length > transfer->max_body_bytes ||
-         response->body.length > transfer->max_body_bytes - length)) {
+    if (transfer->max_body_bytes && (length > transfer->max_body_bytes ||
+                                     response->body.length > transfer->max_body_bytes - length)) {
         transfer->too_large = 1;
         return 0;
     }
@@ -373,8 +375,7 @@ static void set_message(char *error_message, size_t error_message_size, const ch
 
 /* Sets every option of one request on the (reset) handle. */
 static CURLcode set_options(CURL *easy, const struct kumo_http_request *request,
-                            struct curl_slist *headers, struct transfer *transfer,
-                            char *curl_error)
+                            struct curl_slist *headers, struct transfer *transfer, char *curl_error)
 {
     CURLcode code = CURLE_OK;
 #define SET(option, value)                                                                         \
@@ -393,8 +394,8 @@ static CURLcode set_options(CURL *easy, const struct kumo_http_request *request,
     SET(CURLOPT_PROTOCOLS_STR, request->allow_plain_http ? "http,https" : "https");
     SET(CURLOPT_REDIR_PROTOCOLS_STR, "https");
 #else
-    SET(CURLOPT_PROTOCOLS,
-        request->allow_plain_http ? (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS) : (long)CURLPROTO_HTTPS);
+    SET(CURLOPT_PROTOCOLS, request->allow_plain_http ? (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS)
+                                                     : (long)CURLPROTO_HTTPS);
     SET(CURLOPT_REDIR_PROTOCOLS, (long)CURLPROTO_HTTPS);
 #endif
     SET(CURLOPT_SSL_VERIFYPEER, 1L);
@@ -402,11 +403,15 @@ static CURLcode set_options(CURL *easy, const struct kumo_http_request *request,
     SET(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
     if (request->ca_bundle)
         SET(CURLOPT_CAINFO, request->ca_bundle);
-    if (request->connect_timeout_ms > 0)
-        SET(CURLOPT_CONNECTTIMEOUT_MS, request->connect_timeout_ms);
-    if (request->timeout_ms > 0)
-        SET(CURLOPT_TIMEOUT_MS, request->timeout_ms);
-    if (request->max_response_bytes > 0)
+    SET(CURLOPT_CONNECTTIMEOUT_MS, request->connect_timeout_ms > 0
+                                       ? request->connect_timeout_ms
+                                       : (long)KUMO_HTTP_DEFAULT_CONNECT_TIMEOUT_MS);
+    SET(CURLOPT_TIMEOUT_MS,
+        request->timeout_ms > 0 ? request->timeout_ms : (long)KUMO_HTTP_DEFAULT_TIMEOUT_MS);
+    /* An early refusal when Content-Length is over the cap; the write
+     * callback enforces the cap for bodies of unknown length. */
+    if (request->max_response_bytes > 0 &&
+        (uintmax_t)request->max_response_bytes <= (uintmax_t)INT64_MAX)
         SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)request->max_response_bytes);
 
     const char *method = request->method;
@@ -434,8 +439,7 @@ static CURLcode set_options(CURL *easy, const struct kumo_http_request *request,
 enum kumo_transport_result kumo_curl_transport_send(void *user_data,
                                                     const struct kumo_http_request *request,
                                                     struct kumo_http_response *response,
-                                                    char *error_message,
-                                                    size_t error_message_size)
+                                                    char *error_message, size_t error_message_size)
 {
     struct kumo_curl_transport *transport = user_data;
     set_message(error_message, error_message_size, "%s", "");
@@ -450,8 +454,14 @@ enum kumo_transport_result kumo_curl_transport_send(void *user_data,
         set_message(error_message, error_message_size, "invalid HTTP method for %s", host_port);
         return KUMO_TRANSPORT_FAILED;
     }
+    if (!request->body && request->body_length > 0) {
+        set_message(error_message, error_message_size, "HTTP request body missing for %s",
+                    host_port);
+        return KUMO_TRANSPORT_FAILED;
+    }
     if (request->header_count > 0 && !request->headers) {
-        set_message(error_message, error_message_size, "HTTP request headers missing");
+        set_message(error_message, error_message_size, "HTTP request headers missing for %s",
+                    host_port);
         return KUMO_TRANSPORT_FAILED;
     }
     for (size_t i = 0; i < request->header_count; i++) {
@@ -478,7 +488,8 @@ enum kumo_transport_result kumo_curl_transport_send(void *user_data,
     }
 
     CURL *easy = transport->easy;
-    struct transfer transfer = {.response = response, .max_body_bytes = request->max_response_bytes};
+    struct transfer transfer = {.response = response,
+                                .max_body_bytes = request->max_response_bytes};
     char curl_error[CURL_ERROR_SIZE];
     curl_error[0] = '\0';
     curl_easy_reset(easy); /* keeps the connection cache */
@@ -498,6 +509,8 @@ enum kumo_transport_result kumo_curl_transport_send(void *user_data,
     } else {
         result = classify(code, &transfer);
         const char *detail = curl_error[0] ? curl_error : curl_easy_strerror(code);
+        if (result == KUMO_TRANSPORT_CONNECT_FAILED)
+            detail = curl_easy_strerror(code); /* libcurl's text repeats host and port */
         if (result == KUMO_TRANSPORT_TOO_LARGE)
             detail = "body over the size limit";
         size_t detail_length = strlen(detail);

@@ -21,14 +21,18 @@
 
 /* The body cap a response gets when kumo_http_response_init() is given 0. */
 #define KUMO_HTTP_DEFAULT_MAX_BODY_BYTES ((size_t)8 * 1024 * 1024)
+/* The timeouts the libcurl transport uses when the request's are 0 (never
+ * "wait forever"). */
+#define KUMO_HTTP_DEFAULT_CONNECT_TIMEOUT_MS 10000L
+#define KUMO_HTTP_DEFAULT_TIMEOUT_MS 120000L
 
 struct kumo_http_response {
     long status;
     struct kumo_strbuf body;
-    size_t max_body_bytes;     /* copied from the request by kumo_http_response_init() */
-    char *date;                /* value of the Date header, or NULL */
-    char *request_id;          /* x-amzn-requestid / x-amz-request-id header, or NULL */
-    char *content_type;        /* Content-Type header, or NULL */
+    size_t max_body_bytes; /* copied from the request by kumo_http_response_init() */
+    char *date;            /* value of the Date header, or NULL */
+    char *request_id;      /* x-amzn-requestid / x-amz-request-id header, or NULL */
+    char *content_type;    /* Content-Type header, or NULL */
 };
 
 /* Sets up an empty response whose body may grow to max_body_bytes (0: the
@@ -60,7 +64,6 @@ void kumo_curl_transport_free(struct kumo_curl_transport *transport);
 enum kumo_transport_result kumo_curl_transport_send(void *user_data,
                                                     const struct kumo_http_request *request,
                                                     struct kumo_http_response *response,
-                                                    char *error_message,
-                                                    size_t error_message_size);
+                                                    char *error_message, size_t error_message_size);
 
 #endif

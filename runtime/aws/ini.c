@@ -360,8 +360,7 @@ static enum line_result parse_line(struct parse_state *state, const char *line, 
     return set_entry(state->section, key, value) == 0 ? LINE_OK : LINE_MEMORY;
 }
 
-struct kumo_ini *kumo_ini_parse(const char *text, size_t length, char *errbuf,
-                                size_t errbuf_size)
+struct kumo_ini *kumo_ini_parse(const char *text, size_t length, char *errbuf, size_t errbuf_size)
 {
     set_error(errbuf, errbuf_size, "%s", "");
     struct kumo_ini *ini = calloc(1, sizeof *ini);

@@ -38,14 +38,12 @@ struct kumo_ini;
 
 /* Parses text. Returns NULL with a message ("line 3: expected 'key = value'
  * or '[section]'") in errbuf on a syntax error or out of memory. */
-struct kumo_ini *kumo_ini_parse(const char *text, size_t length, char *errbuf,
-                                size_t errbuf_size);
+struct kumo_ini *kumo_ini_parse(const char *text, size_t length, char *errbuf, size_t errbuf_size);
 
 /* Reads and parses a file. Returns NULL and sets *missing = 1 when the file
  * does not exist (not an error for AWS config files); returns NULL with
  * *missing = 0 and a message naming the file on other failures. */
-struct kumo_ini *kumo_ini_load(const char *path, int *missing, char *errbuf,
-                               size_t errbuf_size);
+struct kumo_ini *kumo_ini_load(const char *path, int *missing, char *errbuf, size_t errbuf_size);
 
 /* 1 when the section exists (even if empty). */
 int kumo_ini_has_section(const struct kumo_ini *ini, const char *section);

@@ -2,10 +2,11 @@
  * json.c - Lua values to JSON text and back, with cJSON.
  *
  * Encoding builds a cJSON tree inside lua_pcall (a Lua memory error frees the
- * tree, nothing leaks, nothing raises) and prints it. Strings and numbers go
- * in as cJSON "raw" items written here, so strings keep every byte (NUL
- * included) and integers keep all 64 bits; object members are sorted by key
- * so the same table always gives the same text.
+ * tree, nothing leaks, nothing raises) and prints it, compact or indented
+ * two spaces per level. Strings and numbers go in as cJSON "raw" items
+ * written here, so strings keep every byte (NUL included) and integers keep
+ * all 64 bits; object members are sorted by key so the same table always
+ * gives the same text.
  *
  * Decoding parses with cJSON and pushes the tree inside lua_pcall, freeing
  * the tree before a memory error propagates.
@@ -22,6 +23,7 @@
 #include <cJSON.h>
 
 #include "aws/xml.h"
+#include "util/strbuf.h"
 
 #define JSON_MAX_DEPTH 64
 #define ARRAY_METATABLE "kumo.array"
@@ -44,11 +46,11 @@ static int is_null(lua_State *L, int index)
 
 struct encoder {
     lua_State *L;
-    int array_mt;      /* stack index of the kumo.array metatable, 0 if none */
-    cJSON *root;       /* owned; freed by the caller of the protected call */
-    int depth;         /* tables open on the current path */
+    int array_mt; /* stack index of the kumo.array metatable, 0 if none */
+    cJSON *root;  /* owned; freed by the caller of the protected call */
+    int depth;    /* tables open on the current path */
     const void *open[JSON_MAX_DEPTH];
-    char path[256];    /* "$.rules[2]", for messages; may be cut short */
+    char path[256]; /* "$.rules[2]", for messages; may be cut short */
     size_t path_length;
     char message[400]; /* set when encoding fails */
 };
@@ -112,11 +114,11 @@ static char *quote_string(const char *text, size_t length)
     size_t size = 3;
     for (size_t i = 0; i < length; i++) {
         unsigned char c = (unsigned char)text[i];
-        size += (c == '"' || c == '\\' || c == '\b' || c == '\f' || c == '\n' || c == '\r' ||
-                 c == '\t')
-                    ? 2
-                : c < 0x20 ? 6
-                           : 1;
+        size +=
+            (c == '"' || c == '\\' || c == '\b' || c == '\f' || c == '\n' || c == '\r' || c == '\t')
+                ? 2
+            : c < 0x20 ? 6
+                       : 1;
     }
     char *out = malloc(size);
     if (out == NULL)
@@ -354,30 +356,40 @@ static int encode_protected(lua_State *L)
     return 0;
 }
 
-/* Rewrites cJSON's pretty output (tab indents, "key":<tab>value) with two
- * spaces per level and "key": value. Every tab in cJSON's output is layout:
- * tabs inside strings are escaped. Returns a new malloc'ed string or NULL. */
-static char *retab(const char *text)
+/* Writes the tree: compact, or pretty with two spaces per level (an empty
+ * array or object stays "[]"/"{}"). Strings and numbers are raw items
+ * already in JSON form; keys are quoted here. Errors stick in `out`. */
+static void print_item(struct kumo_strbuf *out, const cJSON *item, int pretty, int level)
 {
-    size_t tabs = 0;
-    for (const char *p = text; *p; p++)
-        tabs += (*p == '\t');
-    char *out = malloc(strlen(text) + tabs + 1);
-    if (out == NULL)
-        return NULL;
-    char *o = out;
-    for (const char *p = text; *p; p++) {
-        if (*p != '\t') {
-            *o++ = *p;
-        } else if (p > text && p[-1] == ':') {
-            *o++ = ' ';
-        } else {
-            *o++ = ' ';
-            *o++ = ' ';
+    if (cJSON_IsRaw(item)) {
+        kumo_strbuf_append_str(out, item->valuestring);
+    } else if (cJSON_IsNull(item)) {
+        kumo_strbuf_append_str(out, "null");
+    } else if (cJSON_IsBool(item)) {
+        kumo_strbuf_append_str(out, cJSON_IsTrue(item) ? "true" : "false");
+    } else {
+        int object = cJSON_IsObject(item);
+        kumo_strbuf_append_char(out, object ? '{' : '[');
+        for (const cJSON *c = item->child; c != NULL; c = c->next) {
+            if (c != item->child)
+                kumo_strbuf_append_char(out, ',');
+            if (pretty)
+                kumo_strbuf_printf(out, "\n%*s", 2 * (level + 1), "");
+            if (object) {
+                char *key = quote_string(c->string, strlen(c->string));
+                if (key == NULL)
+                    out->failed = 1;
+                else
+                    kumo_strbuf_append_str(out, key);
+                free(key);
+                kumo_strbuf_append_str(out, pretty ? ": " : ":");
+            }
+            print_item(out, c, pretty, level + 1);
         }
+        if (pretty && item->child != NULL)
+            kumo_strbuf_printf(out, "\n%*s", 2 * level, "");
+        kumo_strbuf_append_char(out, object ? '}' : ']');
     }
-    *o = '\0';
-    return out;
 }
 
 char *kumo_json_encode(lua_State *L, int index, int pretty, char *errbuf, size_t errbuf_size)
@@ -408,19 +420,10 @@ char *kumo_json_encode(lua_State *L, int index, int pretty, char *errbuf, size_t
         cJSON_Delete(e.root);
         return NULL;
     }
-    char *text = pretty ? cJSON_Print(e.root) : cJSON_PrintUnformatted(e.root);
+    struct kumo_strbuf out = KUMO_STRBUF_INIT;
+    print_item(&out, e.root, pretty, 0);
     cJSON_Delete(e.root);
-    if (text != NULL && pretty) {
-        char *spaced = retab(text);
-        cJSON_free(text);
-        text = spaced;
-    } else if (text != NULL) {
-        /* cJSON_PrintUnformatted allocates with the cJSON hooks (malloc by
-         * default); copy so the caller can always use free(). */
-        char *copy = strdup(text);
-        cJSON_free(text);
-        text = copy;
-    }
+    char *text = kumo_strbuf_detach(&out);
     if (text == NULL)
         snprintf(errbuf, errbuf_size, "$: out of memory");
     return text;
@@ -479,35 +482,56 @@ static int is_space(char c)
     return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-/* Whether the text stops inside a string or an open array/object: then a
- * parse failure is "unexpected end of input". */
-static int ends_early(const char *text, size_t length)
+/* Whether the text stops inside a string or an open array/object (then a
+ * parse failure there is "unexpected end of input"); *string_start is the
+ * offset of the opening quote of an unterminated string, or -1. */
+static int ends_early(const char *text, size_t length, long *string_start)
 {
-    int depth = 0, in_string = 0;
+    long depth = 0;
+    *string_start = -1;
     for (size_t i = 0; i < length; i++) {
         char c = text[i];
-        if (in_string) {
+        if (*string_start >= 0) {
             if (c == '\\')
                 i++;
             else if (c == '"')
-                in_string = 0;
+                *string_start = -1;
         } else if (c == '"') {
-            in_string = 1;
+            *string_start = (long)i;
         } else if (c == '[' || c == '{') {
             depth++;
         } else if (c == ']' || c == '}') {
             depth--;
         }
     }
-    return in_string || depth > 0;
+    return *string_start >= 0 || depth > 0;
+}
+
+/* The offset of the first \u0000 escape inside a string, or -1: cJSON would
+ * silently cut the string there, so such input is refused instead. */
+static long find_nul_escape(const char *text, size_t length)
+{
+    int in_string = 0;
+    for (size_t i = 0; i < length; i++) {
+        if (!in_string) {
+            in_string = text[i] == '"';
+        } else if (text[i] == '"') {
+            in_string = 0;
+        } else if (text[i] == '\\') {
+            if (i + 5 < length && text[i + 1] == 'u' && memcmp(text + i + 2, "0000", 4) == 0)
+                return (long)i;
+            i++;
+        }
+    }
+    return -1;
 }
 
 static void describe_byte(char *out, size_t size, const char *what, unsigned char c, size_t at)
 {
     if (c >= 0x20 && c < 0x7f)
-        snprintf(out, size, "%s '%c' at byte %zu", what, c, at);
+        snprintf(out, size, "unexpected %scharacter '%c' at byte %zu", what, c, at);
     else
-        snprintf(out, size, "%s byte 0x%02X at byte %zu", what, c, at);
+        snprintf(out, size, "unexpected %sbyte 0x%02X at byte %zu", what, c, at);
 }
 
 int kumo_json_push_decoded(lua_State *L, const char *text, size_t length, char *errbuf,
@@ -524,21 +548,28 @@ int kumo_json_push_decoded(lua_State *L, const char *text, size_t length, char *
     cJSON *tree = cJSON_ParseWithLengthOpts(text, length, &end, 0);
     if (tree == NULL) {
         size_t at = end != NULL && end >= text ? (size_t)(end - text) : 0;
-        if (at >= length - 1 && ends_early(text, length))
+        long string_start;
+        int early = ends_early(text, length, &string_start);
+        if (early && (at + 1 >= length || (string_start >= 0 && at >= (size_t)string_start &&
+                                           at <= (size_t)string_start + 1)))
             snprintf(errbuf, errbuf_size, "unexpected end of input at byte %zu", length);
         else if (at < length)
-            describe_byte(errbuf, errbuf_size, "unexpected character", (unsigned char)text[at],
-                          at + 1);
+            describe_byte(errbuf, errbuf_size, "", (unsigned char)text[at], at + 1);
         else
             snprintf(errbuf, errbuf_size, "invalid JSON at byte %zu", length);
+        return -1;
+    }
+    long nul = find_nul_escape(text, length);
+    if (nul >= 0) {
+        snprintf(errbuf, errbuf_size, "\\u0000 in a string is not supported at byte %ld", nul + 1);
+        cJSON_Delete(tree);
         return -1;
     }
     size_t used = (size_t)(end - text);
     while (used < length && is_space(text[used]))
         used++;
     if (used < length) {
-        describe_byte(errbuf, errbuf_size, "unexpected trailing character",
-                      (unsigned char)text[used], used + 1);
+        describe_byte(errbuf, errbuf_size, "trailing ", (unsigned char)text[used], used + 1);
         cJSON_Delete(tree);
         return -1;
     }

@@ -29,8 +29,8 @@ static const char hex_digits[] = "0123456789ABCDEF";
 
 static int is_unreserved(unsigned char c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '.' || c == '_' || c == '~';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || c == '~';
 }
 
 void kumo_query_add_encoded(luaL_Buffer *buffer, const char *text, size_t length)
@@ -180,10 +180,15 @@ static void flatten_value(lua_State *L, int pairs_index, int depth)
             lua_pushfstring(L, "%I", (LUAI_UACINT)i);
         }
         break;
-    default:
-        luaL_error(L, "%s: string, number or boolean expected, got %s", path,
-                   luaL_typename(L, value));
+    default: {
+        const char *type_name = luaL_typename(L, value);
+        if (luaL_getmetafield(L, value, "__name") == LUA_TSTRING)
+            type_name = lua_tostring(L, -1); /* as luaL_typeerror does */
+        else if (lua_type(L, value) == LUA_TLIGHTUSERDATA)
+            type_name = "light userdata";
+        luaL_error(L, "%s: string, number or boolean expected, got %s", path, type_name);
         return;
+    }
     }
     /* Stack: ... value wire_name path text. */
     const char *name = lua_tostring(L, -3);
@@ -256,8 +261,7 @@ static void flatten_table(lua_State *L, int pairs_index, int depth)
     lua_pop(L, 3);
 }
 
-void kumo_query_push_body(lua_State *L, const char *action, const char *version,
-                          int params_index)
+void kumo_query_push_body(lua_State *L, const char *action, const char *version, int params_index)
 {
     luaL_checkstack(L, 10, "query: no stack space");
     params_index = lua_absindex(L, params_index);

@@ -86,8 +86,8 @@ static int hmac_sha256(const void *key, size_t key_length, const void *data, siz
 /* RFC 3986 unreserved characters: never percent-encoded. */
 static int is_unreserved(unsigned char c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '.' || c == '_' || c == '~';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || c == '~';
 }
 
 /* Whitespace for trimming header values: the C locale's isspace() set, so a
@@ -133,7 +133,8 @@ static char *canonical_query_part(const char *text, size_t length)
 
     for (size_t i = 0; i < length; i++) {
         int high, low;
-        if (text[i] == '%' && i + 2 < length && (high = hex_value((unsigned char)text[i + 1])) >= 0 &&
+        if (text[i] == '%' && i + 2 < length &&
+            (high = hex_value((unsigned char)text[i + 1])) >= 0 &&
             (low = hex_value((unsigned char)text[i + 2])) >= 0) {
             kumo_strbuf_append_char(&decoded, (char)(high << 4 | low));
             i += 2;
@@ -183,9 +184,8 @@ static int append_canonical_query(struct kumo_strbuf *out, const char *query)
                 capacity = grown;
             }
             params[count].key = canonical_query_part(p, key_length);
-            params[count].value =
-                equals ? canonical_query_part(equals + 1, length - key_length - 1)
-                       : canonical_query_part("", 0);
+            params[count].value = equals ? canonical_query_part(equals + 1, length - key_length - 1)
+                                         : canonical_query_part("", 0);
             count++;
             if (!params[count - 1].key || !params[count - 1].value)
                 goto done;
@@ -420,11 +420,10 @@ int kumo_sigv4_sign(const struct kumo_sigv4_input *input, struct kumo_sigv4_outp
         return -1;
     memset(output, 0, sizeof *output);
     if (!input || !input->method || !*input->method || !input->path ||
-        (input->header_count && !input->headers) ||
-        (input->payload_length && !input->payload) || !valid_scope_part(input->access_key_id) ||
-        !input->secret_access_key || !valid_scope_part(input->region) ||
-        !valid_scope_part(input->service) || input->unix_seconds < 0 ||
-        input->unix_seconds > MAX_UNIX_SECONDS)
+        (input->header_count && !input->headers) || (input->payload_length && !input->payload) ||
+        !valid_scope_part(input->access_key_id) || !input->secret_access_key ||
+        !valid_scope_part(input->region) || !valid_scope_part(input->service) ||
+        input->unix_seconds < 0 || input->unix_seconds > MAX_UNIX_SECONDS)
         return -1;
     add_token = input->session_token && *input->session_token && input->sign_session_token;
 
@@ -524,8 +523,9 @@ int kumo_sigv4_sign(const struct kumo_sigv4_input *input, struct kumo_sigv4_outp
     to_hex(sig, sizeof sig, output->signature);
 
     /* 5. Authorization header value. */
-    kumo_strbuf_printf(&auth, ALGORITHM " Credential=%s/%s/%s/%s/aws4_request, SignedHeaders=%s, "
-                                        "Signature=%s",
+    kumo_strbuf_printf(&auth,
+                       ALGORITHM " Credential=%s/%s/%s/%s/aws4_request, SignedHeaders=%s, "
+                                 "Signature=%s",
                        input->access_key_id, date, input->region, input->service,
                        kumo_strbuf_cstr(&signed_names), output->signature);
     if (auth.failed)

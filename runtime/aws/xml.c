@@ -15,6 +15,7 @@
 #include "aws/xml.h"
 
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -113,8 +114,7 @@ static void refuse_doctype(void *ctx, const xmlChar *name, const xmlChar *extern
 
 /* Returns the parsed document (caller frees with xmlFreeDoc), or NULL with a
  * reason in errbuf. */
-static xmlDocPtr parse_document(const char *body, size_t length, char *errbuf,
-                                size_t errbuf_size)
+static xmlDocPtr parse_document(const char *body, size_t length, char *errbuf, size_t errbuf_size)
 {
     if (body == NULL || length == 0) {
         copy_message(errbuf, errbuf_size, "empty document");
@@ -350,8 +350,8 @@ static void copy_text(const xmlNode *element, char *out, size_t size)
     }
     out[n] = '\0';
     size_t start = 0;
-    while (start < n && (out[start] == ' ' || out[start] == '\t' || out[start] == '\r' ||
-                         out[start] == '\n'))
+    while (start < n &&
+           (out[start] == ' ' || out[start] == '\t' || out[start] == '\r' || out[start] == '\n'))
         start++;
     while (n > start &&
            (out[n - 1] == ' ' || out[n - 1] == '\t' || out[n - 1] == '\r' || out[n - 1] == '\n'))
@@ -388,4 +388,16 @@ int kumo_xml_parse_error(const char *body, size_t length, struct kumo_xml_error 
     }
     xmlFreeDoc(doc);
     return found;
+}
+
+static pthread_once_t xml_once = PTHREAD_ONCE_INIT;
+
+static void xml_init_once(void)
+{
+    xmlInitParser();
+}
+
+void kumo_xml_init(void)
+{
+    pthread_once(&xml_once, xml_init_once);
 }

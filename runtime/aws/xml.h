@@ -8,14 +8,21 @@
  *   - an element with other child elements becomes a table keyed by local
  *     name (a name that repeats outside <item> keeps the last value);
  *   - an element with no child elements becomes its text (a string, may be
- *     ""), except an empty list container, which becomes an empty array:
- *     a name ending in "Set" or one of the EC2 list names kumo knows
- *     (ipPermissions, ipPermissionsEgress, ipRanges, ipv6Ranges, groups,
- *     prefixListIds, securityGroupInfo, userIdGroupPairs, ...);
+ *     "", whitespace kept; text between child elements is ignored), except
+ *     an empty list container, which becomes an empty array: a name ending
+ *     in "Set" or one of the EC2 list names kumo knows (ipPermissions,
+ *     ipPermissionsEgress, ipRanges, ipv6Ranges, groups, prefixListIds,
+ *     securityGroupInfo, userIdGroupPairs, availabilityZoneInfo, regionInfo,
+ *     blockDeviceMapping, productCodes, unsuccessful) with no text or only
+ *     whitespace;
+ *   - a root element with no child elements gives an empty table;
+ *   - no type conversion: "80", "true" and "-1" stay strings;
  *   - arrays carry the metatable registered as "kumo.array" (so JSON output
  *     writes [] for an empty one).
  * Parsing never touches the network, never expands entities, and refuses a
- * document with a DOCTYPE.
+ * document with a DOCTYPE (so no DTD, no entity declarations). libxml2
+ * errors go to a per-parse handler: nothing is printed to stderr and no
+ * process-wide libxml2 setting is changed.
  */
 #ifndef KUMO_XML_H
 #define KUMO_XML_H
@@ -39,10 +46,16 @@ struct kumo_xml_error {
 };
 
 /* Recognises <Response><Errors><Error>... (EC2; <RequestID>), <ErrorResponse>
- * (moto's auth layer, STS/IAM; <RequestId>) and fills `out`. Returns 1 when
- * the body is such a document with a <Code>, 0 otherwise (not XML, HTML,
- * empty, another document). Never raises; no Lua. */
+ * with <Errors><Error> (moto's auth layer) or <Error> (STS/IAM; <RequestId>)
+ * and fills `out` (values trimmed, cut at a UTF-8 boundary to fit; "" when
+ * absent). Returns 1 when the body is such a document with a <Code> element
+ * (even an empty one), 0 otherwise (not XML, HTML, empty, a DOCTYPE, another
+ * document), with `out` all "". Never raises; no Lua. */
 int kumo_xml_parse_error(const char *body, size_t length, struct kumo_xml_error *out);
+
+/* Initialises libxml2 once per process (thread-safe); call before parsing
+ * from several threads. kumo_runtime_new() calls it. */
+void kumo_xml_init(void);
 
 /* Registers the "kumo.array" metatable in the registry if missing. */
 void kumo_xml_register_array_metatable(lua_State *L);

@@ -130,14 +130,10 @@ static enum kumo_status status_for_kind(const char *kind, enum kumo_status fallb
     static const struct {
         const char *kind;
         enum kumo_status status;
-    } kinds[] = {{"aws", KUMO_ERROR_AWS},
-                 {"http", KUMO_ERROR_HTTP},
-                 {"timeout", KUMO_ERROR_TIMEOUT},
-                 {"credentials", KUMO_ERROR_CREDENTIALS},
-                 {"config", KUMO_ERROR_CONFIG},
-                 {"script", KUMO_ERROR_SCRIPT},
-                 {"usage", KUMO_ERROR_USAGE},
-                 {"memory", KUMO_ERROR_MEMORY}};
+    } kinds[] = {{"aws", KUMO_ERROR_AWS},         {"http", KUMO_ERROR_HTTP},
+                 {"timeout", KUMO_ERROR_TIMEOUT}, {"credentials", KUMO_ERROR_CREDENTIALS},
+                 {"config", KUMO_ERROR_CONFIG},   {"script", KUMO_ERROR_SCRIPT},
+                 {"usage", KUMO_ERROR_USAGE},     {"memory", KUMO_ERROR_MEMORY}};
     if (kind)
         for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
             if (strcmp(kind, kinds[i].kind) == 0)
@@ -198,8 +194,8 @@ struct kumo_error *kumo_error_from_lua(lua_State *L, int index, enum kumo_status
     struct kumo_error *error = calloc(1, sizeof *error);
     if (!error)
         return NULL;
-    char **targets[] = {&error->kind,       &error->operation, &error->code, &error->message,
-                        &error->request_id, &error->hint};
+    char **targets[] = {&error->kind,    &error->operation,  &error->code,
+                        &error->message, &error->request_id, &error->hint};
     for (size_t i = 0; string_fields[i]; i++)
         *targets[i] = field_copy(L, index, string_fields[i]);
     error->traceback = field_copy(L, index, "traceback");

@@ -22,12 +22,11 @@
 #define KUMO_CODE_INVALID_RESPONSE "InvalidResponse"
 #define KUMO_CODE_TRANSPORT_FAILED "TransportFailed"
 #define KUMO_CODE_NO_CREDENTIALS "NoCredentials"
-#define KUMO_CODE_NO_REGION "NoRegion"
 #define KUMO_CODE_CONFIG "InvalidConfiguration"
 
 struct kumo_error_info {
-    const char *kind;       /* "aws", "http", "timeout", "credentials", "config" */
-    const char *operation;  /* may be NULL */
+    const char *kind;      /* "aws", "http", "timeout", "credentials", "config" */
+    const char *operation; /* may be NULL */
     const char *code;
     const char *message;
     const char *request_id; /* may be NULL */

@@ -144,8 +144,7 @@ static void report_error(const struct kumo_error *error, int verbose)
             if (error->operation)
                 fprintf(stderr, "%s", error->operation);
             if (error->request_id)
-                fprintf(stderr, "%srequest id %s", error->operation ? ", " : "",
-                        error->request_id);
+                fprintf(stderr, "%srequest id %s", error->operation ? ", " : "", error->request_id);
             fprintf(stderr, ")");
         }
         fprintf(stderr, "\n");
@@ -193,7 +192,9 @@ static int command_run(int argc, char **argv)
         .region = args.region,
         .profile = args.profile,
         .endpoint = args.endpoint,
-        .log_level = args.verbose ? KUMO_LOG_DEBUG : args.quiet ? KUMO_LOG_WARN : KUMO_LOG_INFO,
+        .log_level = args.verbose ? KUMO_LOG_DEBUG
+                     : args.quiet ? KUMO_LOG_WARN
+                                  : KUMO_LOG_INFO,
     };
     struct kumo_error *error = NULL;
     struct kumo_runtime *runtime = kumo_runtime_new(&options, &error);
@@ -220,8 +221,8 @@ static int command_run(int argc, char **argv)
     }
 
     char *json = NULL;
-    enum kumo_status status = kumo_runtime_run_file(runtime, args.script,
-                                                    args.output ? &json : NULL, &error);
+    enum kumo_status status =
+        kumo_runtime_run_file(runtime, args.script, args.output ? &json : NULL, &error);
     int exit_code = EXIT_OK;
     if (status != KUMO_OK) {
         if (status == KUMO_ERROR_USAGE) {

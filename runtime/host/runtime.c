@@ -16,6 +16,7 @@
 #include <lauxlib.h>
 #include <lualib.h>
 
+#include "aws/call.h"
 #include "aws/http.h"
 #include "aws/json.h"
 #include "aws/xml.h"
@@ -115,10 +116,31 @@ static int kumo_is_error(lua_State *L)
     return 1;
 }
 
-/* The `kumo` library: version, vars, is_error. */
+/* kumo.region() -> the AWS region this run uses (resolved on first use);
+ * raises kumo.Error (kind "config") when none is configured. */
+static int kumo_region(lua_State *L)
+{
+    lua_pushstring(L, kumo_call_region(L));
+    return 1;
+}
+
+/* kumo.sleep(seconds) -> nothing. Waits; for polling and bounded retries. */
+static int kumo_sleep(lua_State *L)
+{
+    lua_Number seconds = luaL_checknumber(L, 1);
+    luaL_argcheck(L, seconds >= 0 && seconds <= 3600, 1, "seconds must be between 0 and 3600");
+    struct timespec delay = {.tv_sec = (time_t)seconds,
+                             .tv_nsec = (long)((seconds - (lua_Number)(time_t)seconds) * 1e9)};
+    while (nanosleep(&delay, &delay) != 0)
+        ;
+    return 0;
+}
+
+/* The `kumo` library: version, vars, is_error, region, sleep. */
 static int luaopen_kumo(lua_State *L)
 {
-    static const luaL_Reg functions[] = {{"is_error", kumo_is_error}, {NULL, NULL}};
+    static const luaL_Reg functions[] = {
+        {"is_error", kumo_is_error}, {"region", kumo_region}, {"sleep", kumo_sleep}, {NULL, NULL}};
     luaL_newlib(L, functions);
     lua_pushliteral(L, KUMO_VERSION_STRING);
     lua_setfield(L, -2, "version");
@@ -154,8 +176,7 @@ static void set_error(struct kumo_error **error, struct kumo_error *value)
         kumo_error_free(value);
 }
 
-struct kumo_runtime *kumo_runtime_new(const struct kumo_options *options,
-                                      struct kumo_error **error)
+struct kumo_runtime *kumo_runtime_new(const struct kumo_options *options, struct kumo_error **error)
 {
     static const struct kumo_options defaults = {.log_level = KUMO_LOG_INFO};
     if (error)
@@ -169,8 +190,8 @@ struct kumo_runtime *kumo_runtime_new(const struct kumo_options *options,
     runtime->region = copy_option(options->region, &failed);
     runtime->profile = copy_option(options->profile, &failed);
     runtime->endpoint = copy_option(options->endpoint, &failed);
-    const char *stdlib_path = options->stdlib_path ? options->stdlib_path
-                                                   : getenv("KUMO_STDLIB_PATH");
+    const char *stdlib_path =
+        options->stdlib_path ? options->stdlib_path : getenv("KUMO_STDLIB_PATH");
     runtime->stdlib_path = copy_option(stdlib_path, &failed);
     if (failed)
         goto out_of_memory;
@@ -179,6 +200,7 @@ struct kumo_runtime *kumo_runtime_new(const struct kumo_options *options,
     runtime->log = options->log ? options->log : kumo_log_stderr;
     runtime->log_data = options->log ? options->log_data : NULL;
     runtime->log_level = options->log_level;
+    kumo_xml_init();
     if (options->transport) {
         runtime->transport = options->transport;
         runtime->transport_data = options->transport_data;
@@ -254,10 +276,9 @@ static enum kumo_status call_chunk(struct kumo_runtime *runtime, int handler_ind
     lua_State *L = runtime->L;
     int status = lua_pcall(L, 0, 1, handler_index);
     if (status != LUA_OK) {
-        struct kumo_error *e =
-            status == LUA_ERRMEM
-                ? kumo_error_new(KUMO_ERROR_MEMORY, "memory", NULL, "out of memory")
-                : kumo_error_from_lua(L, -1, KUMO_ERROR_SCRIPT);
+        struct kumo_error *e = status == LUA_ERRMEM ? kumo_error_new(KUMO_ERROR_MEMORY, "memory",
+                                                                     NULL, "out of memory")
+                                                    : kumo_error_from_lua(L, -1, KUMO_ERROR_SCRIPT);
         enum kumo_status result = e ? e->status : KUMO_ERROR_MEMORY;
         set_error(error, e);
         lua_settop(L, handler_index - 1);
@@ -280,20 +301,17 @@ static enum kumo_status call_chunk(struct kumo_runtime *runtime, int handler_ind
 }
 
 /* Loads then runs; `load_status` is what luaL_load* returned. */
-static enum kumo_status run_loaded(struct kumo_runtime *runtime, int handler_index,
-                                   int load_status, char **result_json,
-                                   struct kumo_error **error)
+static enum kumo_status run_loaded(struct kumo_runtime *runtime, int handler_index, int load_status,
+                                   char **result_json, struct kumo_error **error)
 {
     lua_State *L = runtime->L;
     if (load_status != LUA_OK) {
         const char *message = lua_tostring(L, -1);
-        enum kumo_status status =
-            load_status == LUA_ERRMEM ? KUMO_ERROR_MEMORY
-            : load_status == LUA_ERRFILE ? KUMO_ERROR_USAGE
-                                         : KUMO_ERROR_SCRIPT;
-        set_error(error,
-                  kumo_error_new(status, status == KUMO_ERROR_USAGE ? "usage" : "script", NULL,
-                                 message ? message : "cannot load the script"));
+        enum kumo_status status = load_status == LUA_ERRMEM    ? KUMO_ERROR_MEMORY
+                                  : load_status == LUA_ERRFILE ? KUMO_ERROR_USAGE
+                                                               : KUMO_ERROR_SCRIPT;
+        set_error(error, kumo_error_new(status, status == KUMO_ERROR_USAGE ? "usage" : "script",
+                                        NULL, message ? message : "cannot load the script"));
         lua_settop(L, handler_index - 1);
         return status;
     }
@@ -369,8 +387,8 @@ enum kumo_status kumo_runtime_run_string(struct kumo_runtime *runtime, const cha
     lua_State *L = runtime->L;
     lua_pushcfunction(L, kumo_error_message_handler);
     int handler_index = lua_gettop(L);
-    int load_status = luaL_loadbufferx(L, source, strlen(source),
-                                       chunk_name ? chunk_name : "=script", "t");
+    int load_status =
+        luaL_loadbufferx(L, source, strlen(source), chunk_name ? chunk_name : "=script", "t");
     return run_loaded(runtime, handler_index, load_status, result_json, error);
 }
 

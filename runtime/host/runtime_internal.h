@@ -16,10 +16,10 @@ struct kumo_curl_transport;
 
 struct kumo_runtime {
     lua_State *L;
-    char *region;       /* copies of the options; NULL when not given */
+    char *region; /* copies of the options; NULL when not given */
     char *profile;
     char *endpoint;
-    char *stdlib_path;  /* development override for stdlib/, or NULL */
+    char *stdlib_path; /* development override for stdlib/, or NULL */
     kumo_transport_fn transport;
     void *transport_data;
     struct kumo_curl_transport *curl; /* owned; set when the default transport is used */
@@ -28,10 +28,10 @@ struct kumo_runtime {
     kumo_log_fn log;
     void *log_data;
     enum kumo_log_level log_level;
-    int config_resolved;       /* region/endpoint resolved into `config` */
-    int credentials_resolved;  /* credentials resolved into `config` */
+    int config_resolved;      /* region/endpoint resolved into `config` */
+    int credentials_resolved; /* credentials resolved into `config` */
     struct kumo_config config;
-    uint64_t random_state;     /* xorshift state for retry jitter and invocation ids */
+    uint64_t random_state; /* xorshift state for retry jitter and invocation ids */
 };
 
 /* The runtime that owns L (stored in the registry). Never NULL inside a

@@ -10,8 +10,8 @@
 #include <lua.h>
 
 struct kumo_stdlib_module {
-    const char *name;   /* "kumo.paginate" */
-    const char *path;   /* "stdlib/kumo/paginate.lua", for error messages */
+    const char *name; /* "kumo.paginate" */
+    const char *path; /* "stdlib/kumo/paginate.lua", for error messages */
     const char *source;
     size_t length;
 };

@@ -51,15 +51,15 @@ enum kumo_status {
  * it does not apply. Allocated by the library; release with kumo_error_free(). */
 struct kumo_error {
     enum kumo_status status;
-    char *kind;        /* "aws", "http", "timeout", "credentials", "config", "script", "usage" */
-    char *operation;   /* the EC2 action, e.g. "CreateSecurityGroup" */
-    char *code;        /* the AWS error code, e.g. "InvalidGroup.Duplicate" */
-    char *message;     /* human-readable message, never containing a secret */
-    char *request_id;  /* the AWS request id, when AWS sent one */
-    char *hint;        /* what the user can do about it, when kumo knows */
-    char *traceback;   /* Lua traceback at the point of the error */
-    long http_status;  /* 0 when no HTTP answer was received */
-    int attempts;      /* HTTP attempts made for the failing operation (0 if none) */
+    char *kind;       /* "aws", "http", "timeout", "credentials", "config", "script", "usage" */
+    char *operation;  /* the EC2 action, e.g. "CreateSecurityGroup" */
+    char *code;       /* the AWS error code, e.g. "InvalidGroup.Duplicate" */
+    char *message;    /* human-readable message, never containing a secret */
+    char *request_id; /* the AWS request id, when AWS sent one */
+    char *hint;       /* what the user can do about it, when kumo knows */
+    char *traceback;  /* Lua traceback at the point of the error */
+    long http_status; /* 0 when no HTTP answer was received */
+    int attempts;     /* HTTP attempts made for the failing operation (0 if none) */
 };
 
 /* Releases an error and all its strings. NULL is allowed. */
@@ -85,10 +85,10 @@ struct kumo_http_request {
     const char *body;
     size_t body_length;
     long connect_timeout_ms;
-    long timeout_ms;                        /* whole exchange */
-    size_t max_response_bytes;              /* the response body cap */
-    const char *ca_bundle;                  /* PEM file to trust, or NULL for the system store */
-    int allow_plain_http;                   /* 1 only when the user named an http:// endpoint */
+    long timeout_ms;           /* whole exchange */
+    size_t max_response_bytes; /* the response body cap */
+    const char *ca_bundle;     /* PEM file to trust, or NULL for the system store */
+    int allow_plain_http;      /* 1 only when the user named an http:// endpoint */
 };
 
 /* The response being received; owned by the runtime, filled by the transport
@@ -96,12 +96,12 @@ struct kumo_http_request {
 struct kumo_http_response;
 
 enum kumo_transport_result {
-    KUMO_TRANSPORT_OK = 0,          /* an HTTP response (any status) was received */
-    KUMO_TRANSPORT_CONNECT_FAILED,  /* DNS, refused, unreachable */
-    KUMO_TRANSPORT_TIMEOUT,         /* connect or total timeout */
-    KUMO_TRANSPORT_TLS_FAILED,      /* certificate or handshake failure */
-    KUMO_TRANSPORT_TOO_LARGE,       /* body over max_response_bytes */
-    KUMO_TRANSPORT_FAILED           /* anything else (reset, truncated body, refused redirect) */
+    KUMO_TRANSPORT_OK = 0,         /* an HTTP response (any status) was received */
+    KUMO_TRANSPORT_CONNECT_FAILED, /* DNS, refused, unreachable */
+    KUMO_TRANSPORT_TIMEOUT,        /* connect or total timeout */
+    KUMO_TRANSPORT_TLS_FAILED,     /* certificate or handshake failure */
+    KUMO_TRANSPORT_TOO_LARGE,      /* body over max_response_bytes */
+    KUMO_TRANSPORT_FAILED          /* anything else (reset, truncated body, refused redirect) */
 };
 
 /* Sets the HTTP status code. */
@@ -113,8 +113,8 @@ KUMO_API int kumo_http_response_add_header(struct kumo_http_response *response, 
 /* Appends body bytes (copied). Returns 0, or -1 when the body would exceed
  * the request's max_response_bytes or memory runs out; the transport then
  * returns KUMO_TRANSPORT_TOO_LARGE. */
-KUMO_API int kumo_http_response_append_body(struct kumo_http_response *response,
-                                            const void *data, size_t length);
+KUMO_API int kumo_http_response_append_body(struct kumo_http_response *response, const void *data,
+                                            size_t length);
 
 /* A transport sends one request and fills `response`. On failure it returns
  * a non-OK result and writes a one-line reason (no secrets) into
@@ -143,19 +143,19 @@ typedef void (*kumo_log_fn)(void *user_data, enum kumo_log_level level, const ch
  * region, profile and endpoint come from the environment and the shared
  * config files (see docs/configuration.md). */
 struct kumo_options {
-    const char *region;        /* like --region */
-    const char *profile;       /* like --profile */
-    const char *endpoint;      /* like --endpoint; an http:// URL is allowed here only */
+    const char *region;          /* like --region */
+    const char *profile;         /* like --profile */
+    const char *endpoint;        /* like --endpoint; an http:// URL is allowed here only */
     kumo_transport_fn transport; /* NULL: libcurl */
     void *transport_data;
-    kumo_clock_fn clock;       /* NULL: the system clock */
+    kumo_clock_fn clock; /* NULL: the system clock */
     void *clock_data;
-    kumo_log_fn log;           /* NULL: lines go to stderr */
+    kumo_log_fn log; /* NULL: lines go to stderr */
     void *log_data;
     enum kumo_log_level log_level; /* lines below this level are dropped */
-    const char *stdlib_path;   /* development: load the stdlib modules (kumo/NAME.lua) from this
-                                  directory instead of the compiled-in copies;
-                                  NULL: $KUMO_STDLIB_PATH, else compiled-in */
+    const char *stdlib_path;       /* development: load the stdlib modules (kumo/NAME.lua) from this
+                                      directory instead of the compiled-in copies;
+                                      NULL: $KUMO_STDLIB_PATH, else compiled-in */
 };
 
 struct kumo_runtime;

@@ -9,13 +9,16 @@
 #include <stddef.h>
 
 struct kumo_strbuf {
-    char *data;     /* NUL-terminated; NULL until the first append */
-    size_t length;  /* bytes used, without the NUL */
+    char *data;    /* NUL-terminated; NULL until the first append */
+    size_t length; /* bytes used, without the NUL */
     size_t capacity;
-    int failed;     /* set once an allocation failed; later appends do nothing */
+    int failed; /* set once an allocation failed; later appends do nothing */
 };
 
-#define KUMO_STRBUF_INIT {NULL, 0, 0, 0}
+#define KUMO_STRBUF_INIT                                                                           \
+    {                                                                                              \
+        NULL, 0, 0, 0                                                                              \
+    }
 
 int kumo_strbuf_append(struct kumo_strbuf *buf, const void *data, size_t length);
 int kumo_strbuf_append_str(struct kumo_strbuf *buf, const char *text);

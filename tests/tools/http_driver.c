@@ -3,7 +3,7 @@
  * (runtime/aws/http.c) for tests/integration/test_http_transport.py.
  *
  *   kumo_http_driver [--method M] [--header 'Name: value']... [--body TEXT]
- *                    [--ca FILE] [--allow-http] [--connect-timeout-ms N]
+ *                    [--body-file FILE] [--ca FILE] [--allow-http] [--connect-timeout-ms N]
  *                    [--timeout-ms N] [--max-bytes N] [--repeat N] URL
  *
  * Sends the request --repeat times (default 1) on ONE transport object and
@@ -21,6 +21,36 @@
 #include "aws/http.h"
 
 #define MAX_HEADERS 32
+
+/* Reads a whole file into a malloc'ed buffer; NULL on failure. */
+static char *read_file(const char *path, size_t *length)
+{
+    FILE *file = fopen(path, "rb");
+    if (!file)
+        return NULL;
+    char *data = NULL;
+    size_t size = 0;
+    size_t capacity = 0;
+    for (;;) {
+        if (size == capacity) {
+            capacity = capacity ? capacity * 2 : 65536;
+            char *grown = realloc(data, capacity);
+            if (!grown) {
+                free(data);
+                fclose(file);
+                return NULL;
+            }
+            data = grown;
+        }
+        size_t got = fread(data + size, 1, capacity - size, file);
+        size += got;
+        if (got == 0)
+            break;
+    }
+    fclose(file);
+    *length = size;
+    return data;
+}
 
 static void print_json_string(const char *text, size_t length)
 {
@@ -63,7 +93,8 @@ static const char *result_name(enum kumo_transport_result result)
 static int usage(void)
 {
     fputs("usage: kumo_http_driver [--method M] [--header 'Name: value']... [--body TEXT]\n"
-          "                        [--ca FILE] [--allow-http] [--connect-timeout-ms N]\n"
+          "                        [--body-file FILE] [--ca FILE] [--allow-http] "
+          "[--connect-timeout-ms N]\n"
           "                        [--timeout-ms N] [--max-bytes N] [--repeat N] URL\n",
           stderr);
     return 2;
@@ -81,6 +112,7 @@ int main(int argc, char **argv)
     request.timeout_ms = 10000;
     request.max_response_bytes = 1024 * 1024;
     long repeat = 1;
+    char *body_file = NULL;
 
     int i = 1;
     for (; i < argc; i++) {
@@ -115,6 +147,14 @@ int main(int argc, char **argv)
         } else if (strcmp(arg, "--body") == 0) {
             request.body = value;
             request.body_length = strlen(value);
+        } else if (strcmp(arg, "--body-file") == 0) {
+            free(body_file);
+            body_file = read_file(value, &request.body_length);
+            if (!body_file) {
+                fprintf(stderr, "kumo_http_driver: cannot read %s\n", value);
+                return 2;
+            }
+            request.body = body_file;
         } else if (strcmp(arg, "--ca") == 0) {
             request.ca_bundle = value;
         } else if (strcmp(arg, "--connect-timeout-ms") == 0) {
@@ -169,5 +209,6 @@ int main(int argc, char **argv)
     kumo_curl_transport_free(transport);
     for (size_t h = 0; h < header_count; h++)
         free(header_copies[h]);
+    free(body_file);
     return failures ? 1 : 0;
 }

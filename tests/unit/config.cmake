@@ -1,5 +1,6 @@
 # tests/unit/config.cmake - tests for the config area: the INI parser
 # (unit.ini), configuration and static-credential resolution (unit.config),
+# the response object and request checks of the transport (http.response),
 # and the libcurl transport against local HTTP/HTTPS servers (http.transport,
 # driven through tests/tools/http_driver.c).
 
@@ -8,7 +9,9 @@ add_test(NAME unit.ini COMMAND kumo_test_ini)
 
 kumo_unit_test(kumo_test_config ${CMAKE_CURRENT_LIST_DIR}/test_config.c)
 add_test(NAME unit.config COMMAND kumo_test_config)
-set_tests_properties(unit.ini unit.config PROPERTIES TIMEOUT 60)
+kumo_unit_test(kumo_test_http_response ${CMAKE_CURRENT_LIST_DIR}/test_http_response.c)
+add_test(NAME http.response COMMAND kumo_test_http_response)
+set_tests_properties(unit.ini unit.config http.response PROPERTIES TIMEOUT 60)
 
 # A command-line client of the transport for the Python test.
 add_executable(kumo_http_driver ${CMAKE_SOURCE_DIR}/tests/tools/http_driver.c)

@@ -278,8 +278,7 @@ struct syntax_case {
 };
 
 static const struct syntax_case syntax_cases[] = {
-    {"[default]\nregion = x\nthis is not a key\n",
-     "line 3: expected 'key = value' or '[section]'"},
+    {"[default]\nregion = x\nthis is not a key\n", "line 3: expected 'key = value' or '[section]'"},
     {"region = x\n[default]\n", "line 1: 'key = value' before any '[section]'"},
     {"# c\n\n[default\nregion = x\n", "line 3: missing ']' in section header"},
     {"[default]\n[]\n", "line 2: empty section name"},
@@ -306,8 +305,7 @@ static void test_syntax_errors(void **state)
         if (ini)
             fail_msg("case %zu parsed but should fail", i);
         if (strcmp(errbuf, syntax_cases[i].message) != 0)
-            fail_msg("case %zu: expected \"%s\", got \"%s\"", i, syntax_cases[i].message,
-                     errbuf);
+            fail_msg("case %zu: expected \"%s\", got \"%s\"", i, syntax_cases[i].message, errbuf);
     }
 }
 
@@ -410,8 +408,7 @@ static void test_load_syntax_error_names_file(void **state)
     char errbuf[256] = "";
     assert_null(kumo_ini_load(path, &missing, errbuf, sizeof errbuf));
     assert_int_equal(missing, 0);
-    snprintf(expected, sizeof expected, "%s: line 4: expected 'key = value' or '[section]'",
-             path);
+    snprintf(expected, sizeof expected, "%s: line 4: expected 'key = value' or '[section]'", path);
     assert_string_equal(errbuf, expected);
 }
 

@@ -102,10 +102,17 @@ static char *read_testdata(const char *relative)
 
 static void clean_environment(void)
 {
-    static const char *const names[] = {
-        "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_ENDPOINT_URL",
-        "AWS_ENDPOINT_URL_EC2", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-        "AWS_SESSION_TOKEN", "AWS_CA_BUNDLE", "KUMO_STDLIB_PATH", NULL};
+    static const char *const names[] = {"AWS_REGION",
+                                        "AWS_DEFAULT_REGION",
+                                        "AWS_PROFILE",
+                                        "AWS_ENDPOINT_URL",
+                                        "AWS_ENDPOINT_URL_EC2",
+                                        "AWS_ACCESS_KEY_ID",
+                                        "AWS_SECRET_ACCESS_KEY",
+                                        "AWS_SESSION_TOKEN",
+                                        "AWS_CA_BUNDLE",
+                                        "KUMO_STDLIB_PATH",
+                                        NULL};
     for (size_t i = 0; names[i]; i++)
         unsetenv(names[i]);
     setenv("AWS_CONFIG_FILE", "/nonexistent/kumo-test/config", 1);
@@ -151,15 +158,14 @@ static void test_returns_table_as_json(void **state)
     struct kumo_runtime *runtime = new_runtime(&fake, &log, "us-east-1");
     char *json = NULL;
     struct kumo_error *error = NULL;
-    assert_int_equal(kumo_runtime_run_string(runtime, "=t", "return { a = 1, b = { 'x', 'y' } }",
-                                             &json, &error),
-                     KUMO_OK);
+    assert_int_equal(
+        kumo_runtime_run_string(runtime, "=t", "return { a = 1, b = { 'x', 'y' } }", &json, &error),
+        KUMO_OK);
     assert_null(error);
     assert_non_null(strstr(json, "\"a\": 1"));
     assert_non_null(strstr(json, "\"x\""));
     kumo_free(json);
-    assert_int_equal(kumo_runtime_run_string(runtime, "=t", "local x = 1", &json, &error),
-                     KUMO_OK);
+    assert_int_equal(kumo_runtime_run_string(runtime, "=t", "local x = 1", &json, &error), KUMO_OK);
     assert_string_equal(json, "null");
     kumo_free(json);
     assert_int_equal(fake.calls, 0); /* no AWS call, no configuration needed */
@@ -181,8 +187,9 @@ static void test_script_errors(void **state)
     assert_non_null(strstr(error->message, "broken"));
     kumo_error_free(error);
 
-    assert_int_equal(kumo_runtime_run_string(runtime, "=boom", "local function f() error('boom') "
-                                                               "end\nf()",
+    assert_int_equal(kumo_runtime_run_string(runtime, "=boom",
+                                             "local function f() error('boom') "
+                                             "end\nf()",
                                              NULL, &error),
                      KUMO_ERROR_SCRIPT);
     assert_non_null(strstr(error->message, "boom:1: boom"));
@@ -191,8 +198,7 @@ static void test_script_errors(void **state)
     kumo_error_free(error);
 
     char *json = NULL;
-    assert_int_equal(kumo_runtime_run_string(runtime, "=fn", "return { f = print }", &json,
-                                             &error),
+    assert_int_equal(kumo_runtime_run_string(runtime, "=fn", "return { f = print }", &json, &error),
                      KUMO_ERROR_SCRIPT);
     assert_null(json);
     assert_non_null(strstr(error->message, "JSON"));
@@ -224,12 +230,12 @@ static void test_call_signs_and_decodes(void **state)
     assert_non_null(strstr(json, "\"id\": \"vpc-b2658024831d86f3f\""));
     assert_int_equal(fake.calls, 1);
     assert_string_equal(fake.last_url, "http://127.0.0.1:5000/");
-    assert_string_equal(fake.last_body, "Action=DescribeVpcs&Version=2016-11-15"
-                                        "&Filter.1.Name=tag%3AName&Filter.1.Value.1=zenn-clone-vpc");
+    assert_string_equal(fake.last_body,
+                        "Action=DescribeVpcs&Version=2016-11-15"
+                        "&Filter.1.Name=tag%3AName&Filter.1.Value.1=zenn-clone-vpc");
     const char *h = fake.last_headers;
     assert_non_null(strstr(h, "Host: 127.0.0.1:5000\n"));
-    assert_non_null(
-        strstr(h, "Content-Type: application/x-www-form-urlencoded; charset=utf-8\n"));
+    assert_non_null(strstr(h, "Content-Type: application/x-www-form-urlencoded; charset=utf-8\n"));
     assert_non_null(strstr(h, "X-Amz-Date: 20261204T194125Z\n"));
     assert_non_null(strstr(h, "X-Amz-Security-Token: " TEST_TOKEN "\n"));
     assert_non_null(strstr(h, "Authorization: AWS4-HMAC-SHA256 Credential=" TEST_KEY_ID
@@ -330,9 +336,9 @@ static void test_gives_up_after_three_attempts(void **state)
     struct log_capture log = {{0}};
     struct kumo_runtime *runtime = new_runtime(&fake, &log, "us-east-1");
     struct kumo_error *error = NULL;
-    assert_int_equal(kumo_runtime_run_string(runtime, "=down", "ec2.call('DescribeVpcs')", NULL,
-                                             &error),
-                     KUMO_ERROR_HTTP);
+    assert_int_equal(
+        kumo_runtime_run_string(runtime, "=down", "ec2.call('DescribeVpcs')", NULL, &error),
+        KUMO_ERROR_HTTP);
     assert_string_equal(error->code, "ConnectionFailed");
     assert_int_equal(error->attempts, 3);
     assert_int_equal(error->http_status, 0);
@@ -373,18 +379,18 @@ static void test_missing_configuration(void **state)
     struct log_capture log = {{0}};
     struct kumo_runtime *runtime = new_runtime(&fake, &log, NULL);
     struct kumo_error *error = NULL;
-    assert_int_equal(kumo_runtime_run_string(runtime, "=noregion", "ec2.call('DescribeVpcs')",
-                                             NULL, &error),
-                     KUMO_ERROR_CONFIG);
+    assert_int_equal(
+        kumo_runtime_run_string(runtime, "=noregion", "ec2.call('DescribeVpcs')", NULL, &error),
+        KUMO_ERROR_CONFIG);
     assert_string_equal(error->kind, "config");
     assert_non_null(strstr(error->message, "AWS_REGION"));
     kumo_error_free(error);
     kumo_runtime_destroy(runtime);
 
     runtime = new_runtime(&fake, &log, "us-east-1");
-    assert_int_equal(kumo_runtime_run_string(runtime, "=nocreds", "ec2.call('DescribeVpcs')",
-                                             NULL, &error),
-                     KUMO_ERROR_CREDENTIALS);
+    assert_int_equal(
+        kumo_runtime_run_string(runtime, "=nocreds", "ec2.call('DescribeVpcs')", NULL, &error),
+        KUMO_ERROR_CREDENTIALS);
     assert_string_equal(error->kind, "credentials");
     assert_string_equal(error->code, "NoCredentials");
     assert_non_null(strstr(error->message, "AWS_ACCESS_KEY_ID"));
@@ -414,9 +420,9 @@ static void test_vars_log_and_modules(void **state)
     assert_non_null(strstr(log.text, "1 hello demo\n"));
     assert_non_null(strstr(log.text, "2 careful\n"));
     kumo_free(json);
-    assert_int_equal(kumo_runtime_run_string(runtime, "=nomod", "require('kumo.nope')", NULL,
-                                             &error),
-                     KUMO_ERROR_SCRIPT);
+    assert_int_equal(
+        kumo_runtime_run_string(runtime, "=nomod", "require('kumo.nope')", NULL, &error),
+        KUMO_ERROR_SCRIPT);
     assert_non_null(strstr(error->message, "kumo.nope"));
     kumo_error_free(error);
     kumo_runtime_destroy(runtime);
@@ -441,10 +447,11 @@ static void test_paginate_follows_next_token(void **state)
     struct kumo_runtime *runtime = new_runtime(&fake, &log, "us-east-1");
     char *json = NULL;
     struct kumo_error *error = NULL;
-    const char *script = "local ids = {}\n"
-                         "for _, g in require('kumo.paginate').each('DescribeSecurityGroups',"
-                         " { MaxResults = 5 }, 'securityGroupInfo') do ids[#ids + 1] = g.groupId end\n"
-                         "return ids";
+    const char *script =
+        "local ids = {}\n"
+        "for _, g in require('kumo.paginate').each('DescribeSecurityGroups',"
+        " { MaxResults = 5 }, 'securityGroupInfo') do ids[#ids + 1] = g.groupId end\n"
+        "return ids";
     assert_int_equal(kumo_runtime_run_string(runtime, "=pages", script, &json, &error), KUMO_OK);
     assert_non_null(strstr(json, "\"sg-1\""));
     assert_non_null(strstr(json, "\"sg-3\""));

@@ -207,8 +207,7 @@ static int parse_request(const char *text, size_t length, struct parsed_request 
     const char *last_space = p + line_length;
     while (last_space > p && last_space[-1] != ' ')
         last_space--;
-    if (!first_space || last_space - 1 <= first_space ||
-        strncmp(last_space, "HTTP/", 5) != 0)
+    if (!first_space || last_space - 1 <= first_space || strncmp(last_space, "HTTP/", 5) != 0)
         return -1;
     last_space--;
     r->method = copy_range(p, (size_t)(first_space - p));
@@ -347,7 +346,7 @@ static int json_bool(const cJSON *object, const char *name)
 
 #define SETUP_FAIL(...)                                                                            \
     do {                                                                                           \
-        format_to(vc.setup_error, sizeof vc.setup_error, __VA_ARGS__);                              \
+        format_to(vc.setup_error, sizeof vc.setup_error, __VA_ARGS__);                             \
         goto done;                                                                                 \
     } while (0)
 
@@ -464,8 +463,7 @@ static char *twin_token(const char *name)
     format_to(path, sizeof path, "%s/%s/context.json", AWS_C_AUTH_DIR, name);
     char *text = read_file(path, NULL);
     cJSON *context = text ? cJSON_Parse(text) : NULL;
-    char *token =
-        json_string(cJSON_GetObjectItemCaseSensitive(context, "credentials"), "token");
+    char *token = json_string(cJSON_GetObjectItemCaseSensitive(context, "credentials"), "token");
     cJSON_Delete(context);
     free(text);
     return token;
