@@ -43,5 +43,8 @@ static const luaL_Reg ec2_functions[] = {{"call", ec2_call}, {NULL, NULL}};
 int luaopen_kumo_ec2(lua_State *L)
 {
     luaL_newlib(L, ec2_functions);
+    kumo_ec2_register_security_groups(L);
+    kumo_ec2_register_vpcs(L);
+    kumo_ec2_register_tags(L);
     return 1;
 }

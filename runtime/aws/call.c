@@ -368,6 +368,7 @@ int kumo_call_ec2(lua_State *L, const char *action, int params_index)
     if (params_index != 0)
         params_index = lua_absindex(L, params_index);
     kumo_query_push_body(L, action, KUMO_EC2_API_VERSION, params_index);
+    int body_index = lua_gettop(L);
     size_t body_length;
     const char *body = lua_tolstring(L, -1, &body_length);
     ensure_configured(L, rt, action);
@@ -425,8 +426,10 @@ int kumo_call_ec2(lua_State *L, const char *action, int params_index)
         kumo_http_response_clear(&response);
         if (status != LUA_OK)
             return lua_error(L); /* memory error; the response is freed */
-        if (args.ok)
+        if (args.ok) {
+            lua_remove(L, body_index); /* leave only the response */
             return 1;
+        }
         char message[1200];
         snprintf(message, sizeof message,
                  "the %.128s response from %.512s is not an EC2 document: %.256s", action, ep.host,

@@ -44,6 +44,8 @@ void kumo_query_add_encoded(luaL_Buffer *buffer, const char *text, size_t length
             unsigned char c = in[i];
             if (is_unreserved(c)) {
                 out[used++] = (char)c;
+            } else if (c == ' ') {
+                out[used++] = '+'; /* form encoding, as botocore sends it */
             } else {
                 out[used++] = '%';
                 out[used++] = hex_digits[c >> 4];

@@ -1,6 +1,8 @@
 /*
  * query.h - the EC2 Query protocol form body: a Lua table of wire parameters
- * flattened the EC2 way and percent-encoded (RFC 3986).
+ * flattened the EC2 way and percent-encoded (RFC 3986, with a space written
+ * as '+' as in every form body: that is what botocore sends, and moto
+ * re-encodes the parsed form that way when it checks a signature).
  *
  *   { Filter = { { Name = "tag:Name", Value = { "a", "b" } } }, DryRun = true }
  *   -> Action=X&Version=2016-11-15&DryRun=true&Filter.1.Name=tag%3AName&Filter.1.Value.1=a&Filter.1.Value.2=b
@@ -18,6 +20,7 @@
 
 #include <stddef.h>
 
+#include <lauxlib.h>
 #include <lua.h>
 
 #define KUMO_EC2_API_VERSION "2016-11-15"
@@ -35,8 +38,7 @@ void kumo_query_push_body(lua_State *L, const char *action, const char *version,
                           int params_index);
 
 /* Appends `text` percent-encoded per RFC 3986 (A-Z a-z 0-9 - . _ ~ kept,
- * everything else %XX uppercase) to a Lua buffer. */
-#include <lauxlib.h>
+ * a space as '+', everything else %XX uppercase) to a Lua buffer. */
 void kumo_query_add_encoded(luaL_Buffer *buffer, const char *text, size_t length);
 
 #endif

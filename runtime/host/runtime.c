@@ -164,6 +164,10 @@ static int setup_state(lua_State *L)
     open_library(L, "ec2", "kumo.ec2", luaopen_kumo_ec2);
     open_library(L, "json", "kumo.json", luaopen_kumo_json);
     open_library(L, "log", "kumo.log", luaopen_kumo_log);
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+    lua_pushcfunction(L, luaopen_kumo_net);
+    lua_setfield(L, -2, "kumo.net");
+    lua_pop(L, 1);
     kumo_stdlib_install(L, runtime->stdlib_path);
     return 0;
 }

@@ -28,8 +28,10 @@ local FIELDS = {
   ingress = "table", egress = "table", tags = "table",
 }
 
+-- Argument errors are raised without a position (level 0); M.ensure adds
+-- the position of its caller.
 local function fail(path, message)
-  error("sg.ensure: " .. path .. ": " .. message, 4)
+  error("sg.ensure: " .. path .. ": " .. message, 0)
 end
 
 local function check_rules(rules, field)
@@ -41,7 +43,7 @@ local function check_rules(rules, field)
   end
   for i, rule in ipairs(rules) do
     local path = field .. "[" .. i .. "]"
-    net.validate_rule(rule, "sg.ensure: " .. path)
+    net.validate_rule(rule, "sg.ensure: " .. path, 0)
     local identity = net.canonical_rule(rule)
     if seen[identity] then
       fail(path, "the same rule as " .. seen[identity])
@@ -52,7 +54,7 @@ end
 
 local function check(args)
   if type(args) ~= "table" then
-    error("sg.ensure: a table of settings expected, got " .. type(args), 3)
+    error("sg.ensure: a table of settings expected, got " .. type(args), 0)
   end
   for key, value in pairs(args) do
     local expected = FIELDS[key]
@@ -169,7 +171,8 @@ end
 --- vpc_id, created, ingress_added, egress_added, tags_set, unchanged }.
 --- Raises on invalid arguments (before any request) and on AWS errors.
 function M.ensure(args)
-  check(args)
+  local valid, problem = pcall(check, args)
+  if not valid then error(problem, 2) end
   local tags = with_name_tag(args)
   local group = find_group(args.vpc_id, args.name)
   local created = false

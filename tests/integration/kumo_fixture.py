@@ -22,8 +22,16 @@ What it provides:
   credentials files pointing at files that do not exist, metadata disabled).
 * ``KumoTestCase``: a TestCase with a temp directory, script helpers and
   ``assertNoSecret``.
+* ``RecordingProxy``: a loopback forwarder in front of moto that records
+  every request kumo sends (headers, body), so tests check what was sent and
+  look for the exact signatures in kumo's output. ``http_lines()`` picks the
+  ``-v`` HTTP exchange lines out of stderr.
 * ``main()``: ``unittest.main`` with the watchdog, exiting 77 when moto was
   missing and every test skipped (ctest SKIP_RETURN_CODE).
+
+Environment: KUMO_BIN (the command; default build/kumo), KUMO_MOTO_CMD (start
+moto with this command line instead), KUMO_TEST_WATCHDOG_S (default 170),
+KUMO_KEEP_TMP=1 (keep moto's log directory), CI=true (missing moto fails).
 
 Only the Python standard library and boto3/botocore are used.
 """
@@ -32,6 +40,7 @@ import atexit
 import http.client
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -178,8 +187,8 @@ class Moto:
         self.access_key_id = None
         self.secret_access_key = None
         self.user_name = "kumo-integration"
-        self.workdir = tempfile.mkdtemp(prefix="kumo-moto-")
-        self.log_path = os.path.join(self.workdir, "moto.log")
+        self.workdir = None
+        self.log_path = None
         self._log_file = None
         self._ec2 = None
 
@@ -192,6 +201,8 @@ class Moto:
                 "moto not found: neither `moto_server` on PATH nor `%s -m moto.server` works "
                 "(install it with `pip install 'moto[server]'`)" % sys.executable
             )
+        self.workdir = tempfile.mkdtemp(prefix="kumo-moto-")
+        self.log_path = os.path.join(self.workdir, "moto.log")
         self.port = free_port()
         self.endpoint = "http://127.0.0.1:%d" % self.port
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
@@ -487,6 +498,22 @@ def script_path(name):
     return os.path.join(SCRIPTS_DIR, name)
 
 
+# --------------------------------------------------------------------------- -v lines
+
+# One -v line per HTTP exchange names the action, the status, milliseconds and
+# the attempt, e.g. "kumo: http DescribeVpcs 200 12 ms attempt 1/3". Tests
+# assert on these parts, not on the exact layout.
+VERBOSE_MS_RE = re.compile(r"\b\d+(\.\d+)?\s*ms\b")
+VERBOSE_ATTEMPT_RE = re.compile(r"\battempt\s*#?\s*(\d+)")
+
+
+def http_lines(stderr):
+    """stderr lines that look like -v HTTP exchange lines (a ms count and an attempt)."""
+    return [
+        ln for ln in stderr.splitlines() if VERBOSE_MS_RE.search(ln) and VERBOSE_ATTEMPT_RE.search(ln)
+    ]
+
+
 # --------------------------------------------------------------------------- recording proxy
 
 
@@ -571,8 +598,6 @@ class RecordingProxy:
 
 def signatures_of(requests):
     """The `Signature=<hex>` values of recorded requests' Authorization headers."""
-    import re
-
     sigs = []
     for r in requests:
         auth = r["headers"].get("authorization", "")

@@ -4,7 +4,6 @@ of a caught and an uncaught AWS error. (ctest: integration.moto_ec2)
 """
 
 import os
-import re
 import sys
 import unittest
 import urllib.parse
@@ -22,14 +21,9 @@ def tearDownModule():
     kf.stop_moto()
 
 
-# One -v line per HTTP exchange: action, status, milliseconds, attempt.
-MS_RE = re.compile(r"\b\d+(\.\d+)?\s*ms\b")
-ATTEMPT_RE = re.compile(r"\battempt\s*#?\s*(\d+)")
-
-
-def http_lines(stderr):
-    """stderr lines that look like -v HTTP exchange lines (a ms count and an attempt)."""
-    return [ln for ln in stderr.splitlines() if MS_RE.search(ln) and ATTEMPT_RE.search(ln)]
+MS_RE = kf.VERBOSE_MS_RE
+ATTEMPT_RE = kf.VERBOSE_ATTEMPT_RE
+http_lines = kf.http_lines
 
 
 def as_list(value):
@@ -166,6 +160,12 @@ class ErrorTest(kf.KumoTestCase):
         self.assertIn("InvalidGroup.NotFound", e.get("text", ""))
         self.assertIsInstance(e.get("request_id"), str, "moto sends a RequestID")
         self.assertTrue(e["request_id"])
+        # Same request id as boto3 reads from moto's answer to the same call.
+        import botocore.exceptions
+
+        with self.assertRaises(botocore.exceptions.ClientError) as cm:
+            self.moto.ec2.describe_security_groups(GroupIds=["sg-0123456789abcdef0"])
+        self.assertEqual(e["request_id"], cm.exception.response["ResponseMetadata"]["RequestId"])
 
     def test_uncaught_aws_error_exits_1(self):
         r = kf.run_kumo(

@@ -71,6 +71,14 @@ class SecretTest(kf.KumoTestCase):
                 self.assertIn("DescribeVpcs", err, "stderr names the operation")
                 self.assertEqual(out.strip(), "", "no JSON on failure")
                 self.assertTrue(all(q["status"] == 401 for q in requests), [q["status"] for q in requests])
+                if verbose:
+                    lines = kf.http_lines(err)
+                    self.assertEqual(len(lines), len(requests), "one -v line per exchange\n" + self.describe(*r))
+                    for line in lines:
+                        self.assertIn("DescribeVpcs", line)
+                        self.assertRegex(line, r"\b401\b")
+                else:
+                    self.assertEqual(kf.http_lines(err), [], "HTTP lines only with -v")
                 # The key id went out; the (wrong) secret and the real one appear nowhere.
                 self.assertIn(self.moto.access_key_id, requests[0]["headers"]["authorization"])
                 self.assertNothingLeaks(r, requests, bad, real)
