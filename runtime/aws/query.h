@@ -5,7 +5,8 @@
  * re-encodes the parsed form that way when it checks a signature).
  *
  *   { Filter = { { Name = "tag:Name", Value = { "a", "b" } } }, DryRun = true }
- *   -> Action=X&Version=2016-11-15&DryRun=true&Filter.1.Name=tag%3AName&Filter.1.Value.1=a&Filter.1.Value.2=b
+ *   ->
+ * Action=X&Version=2016-11-15&DryRun=true&Filter.1.Name=tag%3AName&Filter.1.Value.1=a&Filter.1.Value.2=b
  *
  * Lists (tables with keys 1..n) become 1-based ".N" segments with no
  * ".member"; nested tables become dotted names; booleans "true"/"false";
@@ -34,8 +35,7 @@
  * list, an "Action"/"Version" parameter, the same wire name produced twice,
  * or nesting deeper than 16 (which also stops cycles). Leaves exactly the
  * body on the stack; all working memory is Lua's, so a raise leaks nothing. */
-void kumo_query_push_body(lua_State *L, const char *action, const char *version,
-                          int params_index);
+void kumo_query_push_body(lua_State *L, const char *action, const char *version, int params_index);
 
 /* Appends `text` percent-encoded per RFC 3986 (A-Z a-z 0-9 - . _ ~ kept,
  * a space as '+', everything else %XX uppercase) to a Lua buffer. */
