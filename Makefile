@@ -1,4 +1,5 @@
-# Makefile - the entry points: `make test` (install what is missing, build,
+# Makefile - the entry points: `make run` (install what is missing, build, and
+# run the bundled job against the offline sandbox), `make test` (build and
 # run every test), `make build`, `make asan` (the suite under AddressSanitizer
 # and UndefinedBehaviorSanitizer), `make format-check`, `make clean`.
 
@@ -8,7 +9,9 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 DEB_PACKAGES := cmake pkg-config gcc make liblua5.4-dev libcurl4-openssl-dev libssl-dev \
                 libxml2-dev libcjson-dev libcmocka-dev ca-certificates
 
-.PHONY: all build test asan deps format format-check clean
+SANDBOX_STATE ?= $(BUILD_DIR)/sandbox-state.json
+
+.PHONY: all build run test asan deps format format-check clean
 
 all: build
 
@@ -20,6 +23,13 @@ $(BUILD_DIR)/CMakeCache.txt:
 
 build: deps $(BUILD_DIR)/CMakeCache.txt
 	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+# The quick start: the book's VPC, then the two security groups, in the
+# offline sandbox (state kept in $(SANDBOX_STATE), so a second run changes
+# nothing). No AWS account, credentials or network needed.
+run: build
+	@$(BUILD_DIR)/kumo run scripts/zenn_clone_vpc.lua --sandbox=$(SANDBOX_STATE)
+	@$(BUILD_DIR)/kumo run scripts/zenn_clone_sg.lua --sandbox=$(SANDBOX_STATE) --output -
 
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)

@@ -11,6 +11,7 @@
 #include "aws/call.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -23,6 +24,7 @@
 #include "host/error.h"
 #include "host/log.h"
 #include "host/runtime_internal.h"
+#include "sandbox/sandbox.h"
 
 #define EC2_SERVICE "ec2"
 #define MAX_ATTEMPTS 3
@@ -197,10 +199,55 @@ static void fail_from_transport(struct failure *f, enum kumo_transport_result re
 
 /* Resolves region and endpoint once per runtime, raising a kumo.Error of
  * kind "config" when something is missing. */
+/* Sandbox mode: the sandbox's own credentials; region from --region,
+ * AWS_REGION or AWS_DEFAULT_REGION, else us-east-1; the region's default
+ * endpoint (never contacted: the sandbox is the transport). No profile or
+ * shared file is read, so a sandbox run needs no AWS setup at all. */
+static int configure_sandbox(struct kumo_runtime *rt)
+{
+    struct kumo_config *cfg = &rt->config;
+    const char *region = rt->region;
+    cfg->region_source = "--region";
+    if (!region || !*region) {
+        region = getenv("AWS_REGION");
+        cfg->region_source = "AWS_REGION";
+    }
+    if (!region || !*region) {
+        region = getenv("AWS_DEFAULT_REGION");
+        cfg->region_source = "AWS_DEFAULT_REGION";
+    }
+    if (!region || !*region) {
+        region = KUMO_SANDBOX_DEFAULT_REGION;
+        cfg->region_source = "the sandbox default";
+    }
+    char endpoint[300];
+    snprintf(endpoint, sizeof endpoint, "https://ec2.%.200s.amazonaws.com", region);
+    cfg->region = strdup(region);
+    cfg->endpoint = strdup(endpoint);
+    cfg->endpoint_source = "the sandbox";
+    cfg->profile = strdup("sandbox");
+    cfg->profile_source = "the sandbox";
+    cfg->access_key_id = strdup(KUMO_SANDBOX_ACCESS_KEY_ID);
+    cfg->secret_access_key = strdup(KUMO_SANDBOX_SECRET_ACCESS_KEY);
+    cfg->credential_source = "the sandbox";
+    if (!cfg->region || !cfg->endpoint || !cfg->profile || !cfg->access_key_id ||
+        !cfg->secret_access_key) {
+        kumo_config_clear(cfg);
+        return -1;
+    }
+    return 0;
+}
+
 static void ensure_region(lua_State *L, struct kumo_runtime *rt, const char *action)
 {
     if (rt->config_resolved)
         return;
+    if (rt->sandbox) {
+        if (configure_sandbox(rt) != 0)
+            luaL_error(L, "out of memory");
+        rt->config_resolved = rt->credentials_resolved = 1;
+        return;
+    }
     struct kumo_config_input input = {
         .region_flag = rt->region, .profile_flag = rt->profile, .endpoint_flag = rt->endpoint};
     char message[1024] = "";

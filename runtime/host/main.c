@@ -19,6 +19,7 @@ enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
 
 static const char usage_text[] =
     "Usage: kumo run SCRIPT [options]   run a Lua provisioning script\n"
+    "       kumo sandbox serve [options] serve the offline EC2 over HTTP on loopback\n"
     "       kumo version                print the version\n"
     "       kumo --help                 show this help ('kumo run --help' for run's options)\n"
     "\n"
@@ -35,6 +36,8 @@ static const char run_usage_text[] =
     "  --endpoint URL      EC2 endpoint (else AWS_ENDPOINT_URL_EC2, AWS_ENDPOINT_URL, profile)\n"
     "  --var KEY=VALUE     pass a value to the script as kumo.vars.KEY (repeatable)\n"
     "  --output FILE|-     write the script's returned table as JSON to FILE, or stdout\n"
+    "  --sandbox[=FILE]    run against kumo's offline EC2 (no AWS account needed); with\n"
+    "                      FILE, load the simulated world from it and save it back\n"
     "  -v, --verbose       one line per HTTP exchange, and tracebacks on errors\n"
     "  -q, --quiet         only warnings and errors\n"
     "  -h, --help          show this help\n"
@@ -47,6 +50,8 @@ struct run_args {
     const char *profile;
     const char *endpoint;
     const char *output;
+    const char *sandbox_state; /* with sandbox: the state file, or NULL */
+    int sandbox;
     const char *vars[MAX_VARS];
     size_t var_count;
     int verbose;
@@ -106,6 +111,13 @@ static int parse_run_args(int argc, char **argv, struct run_args *args)
                    take_value(argc, argv, &i, "--output", &args->output, &missing)) {
             if (missing)
                 return usage_error("option %s needs a value", arg);
+        } else if (strcmp(arg, "--sandbox") == 0) {
+            args->sandbox = 1;
+        } else if (strncmp(arg, "--sandbox=", 10) == 0) {
+            args->sandbox = 1;
+            args->sandbox_state = arg + 10;
+            if (!*args->sandbox_state)
+                return usage_error("%s", "--sandbox=FILE needs a file name");
         } else if (take_value(argc, argv, &i, "--var", &value, &missing)) {
             if (missing)
                 return usage_error("option %s needs KEY=VALUE", arg);
@@ -127,6 +139,9 @@ static int parse_run_args(int argc, char **argv, struct run_args *args)
         return usage_error("%s", "'kumo run' needs a script: kumo run SCRIPT [options]");
     if (args->verbose && args->quiet)
         return usage_error("%s", "-v and -q cannot be used together");
+    if (args->sandbox && (args->endpoint || args->profile))
+        return usage_error("%s", "--sandbox runs against the offline EC2: it takes no --endpoint "
+                                 "or --profile");
     return -1;
 }
 
@@ -242,6 +257,61 @@ static int command_run(int argc, char **argv)
     return exit_code;
 }
 
+static const char serve_usage_text[] =
+    "Usage: kumo sandbox serve [--state FILE] [--host 127.0.0.1] [--port 4566]\n"
+    "\n"
+    "Serves kumo's offline EC2 over HTTP on a loopback address until interrupted, so\n"
+    "that other clients can prepare or inspect a sandbox state file, e.g.\n"
+    "  AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s \\\n"
+    "  aws --endpoint-url http://127.0.0.1:4566 --region us-east-1 ec2 describe-vpcs\n"
+    "Prints the URL it listens on to stdout. Port 0 picks a free port.\n";
+
+static void print_listening(void *unused, const char *host, int port)
+{
+    (void)unused;
+    printf(strchr(host, ':') ? "http://[%s]:%d\n" : "http://%s:%d\n", host, port);
+    fflush(stdout);
+}
+
+static int command_sandbox(int argc, char **argv)
+{
+    if (argc < 3 || strcmp(argv[2], "serve") != 0) {
+        if (argc >= 3 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) {
+            printf(serve_usage_text, kumo_sandbox_access_key_id(),
+                   kumo_sandbox_secret_access_key());
+            return EXIT_OK;
+        }
+        return usage_error("%s", "'kumo sandbox' needs a subcommand: kumo sandbox serve");
+    }
+    const char *state = NULL, *host = "127.0.0.1", *port_text = "4566";
+    for (int i = 3; i < argc; i++) {
+        int missing = 0;
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            printf(serve_usage_text, kumo_sandbox_access_key_id(),
+                   kumo_sandbox_secret_access_key());
+            return EXIT_OK;
+        } else if (take_value(argc, argv, &i, "--state", &state, &missing) ||
+                   take_value(argc, argv, &i, "--host", &host, &missing) ||
+                   take_value(argc, argv, &i, "--port", &port_text, &missing)) {
+            if (missing)
+                return usage_error("option %s needs a value", argv[i]);
+        } else {
+            return usage_error("unknown argument '%s' for 'kumo sandbox serve'", argv[i]);
+        }
+    }
+    char *end = NULL;
+    long port = strtol(port_text, &end, 10);
+    if (*end != '\0' || end == port_text || port < 0 || port > 65535)
+        return usage_error("--port expects a number 0-65535, got '%s'", port_text);
+    struct kumo_error *error = NULL;
+    if (kumo_sandbox_serve(state, host, (int)port, print_listening, NULL, &error) != KUMO_OK) {
+        report_error(error, 0);
+        kumo_error_free(error);
+        return EXIT_FAILED;
+    }
+    return EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -262,5 +332,7 @@ int main(int argc, char **argv)
     }
     if (strcmp(command, "run") == 0)
         return command_run(argc, argv);
+    if (strcmp(command, "sandbox") == 0)
+        return command_sandbox(argc, argv);
     return usage_error("unknown command '%s'", command);
 }

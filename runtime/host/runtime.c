@@ -25,6 +25,7 @@
 #include "host/log.h"
 #include "host/runtime_internal.h"
 #include "host/stdlib.h"
+#include "sandbox/sandbox.h"
 
 #define RUNTIME_REGISTRY_KEY "kumo.runtime"
 #define VARS_REGISTRY_KEY "kumo.vars"
@@ -205,7 +206,19 @@ struct kumo_runtime *kumo_runtime_new(const struct kumo_options *options, struct
     runtime->log_data = options->log ? options->log_data : NULL;
     runtime->log_level = options->log_level;
     kumo_xml_init();
-    if (options->transport) {
+    if (options->sandbox) {
+        char message[1024] = "";
+        runtime->sandbox = kumo_sandbox_new(options->sandbox_state_path, runtime->clock,
+                                            runtime->clock_data, message, sizeof message);
+        if (!runtime->sandbox) {
+            set_error(error,
+                      kumo_error_new(KUMO_ERROR_CONFIG, "config", "InvalidSandboxState", message));
+            kumo_runtime_destroy(runtime);
+            return NULL;
+        }
+        runtime->transport = kumo_sandbox_send;
+        runtime->transport_data = runtime->sandbox;
+    } else if (options->transport) {
         runtime->transport = options->transport;
         runtime->transport_data = options->transport_data;
     } else {
@@ -304,6 +317,29 @@ static enum kumo_status call_chunk(struct kumo_runtime *runtime, int handler_ind
     return result;
 }
 
+/* Writes the sandbox world back to its state file after a run (whether the
+ * script succeeded or not: what it changed, it changed). A failure to save
+ * turns a successful run into a failed one. */
+static enum kumo_status save_sandbox(struct kumo_runtime *runtime, enum kumo_status status,
+                                     char **result_json, struct kumo_error **error)
+{
+    if (!runtime->sandbox || !kumo_sandbox_dirty(runtime->sandbox))
+        return status;
+    char message[1024] = "";
+    if (kumo_sandbox_save(runtime->sandbox, message, sizeof message) == 0)
+        return status;
+    if (status != KUMO_OK) {
+        kumo_log(runtime, KUMO_LOG_ERROR, "%s", message);
+        return status;
+    }
+    if (result_json) {
+        kumo_free(*result_json);
+        *result_json = NULL;
+    }
+    set_error(error, kumo_error_new(KUMO_ERROR_CONFIG, "config", "SandboxSaveFailed", message));
+    return KUMO_ERROR_CONFIG;
+}
+
 /* Loads then runs; `load_status` is what luaL_load* returned. */
 static enum kumo_status run_loaded(struct kumo_runtime *runtime, int handler_index, int load_status,
                                    char **result_json, struct kumo_error **error)
@@ -319,7 +355,8 @@ static enum kumo_status run_loaded(struct kumo_runtime *runtime, int handler_ind
         lua_settop(L, handler_index - 1);
         return status;
     }
-    return call_chunk(runtime, handler_index, result_json, error);
+    enum kumo_status status = call_chunk(runtime, handler_index, result_json, error);
+    return save_sandbox(runtime, status, result_json, error);
 }
 
 /* Lets a script `require` modules that sit next to it. */
@@ -404,6 +441,8 @@ void kumo_runtime_destroy(struct kumo_runtime *runtime)
         lua_close(runtime->L);
     if (runtime->curl)
         kumo_curl_transport_free(runtime->curl);
+    if (runtime->sandbox)
+        kumo_sandbox_free(runtime->sandbox);
     kumo_config_clear(&runtime->config);
     free(runtime->region);
     free(runtime->profile);

@@ -13,6 +13,7 @@
 #include "aws/config.h"
 
 struct kumo_curl_transport;
+struct kumo_sandbox;
 
 struct kumo_runtime {
     lua_State *L;
@@ -23,6 +24,7 @@ struct kumo_runtime {
     kumo_transport_fn transport;
     void *transport_data;
     struct kumo_curl_transport *curl; /* owned; set when the default transport is used */
+    struct kumo_sandbox *sandbox;     /* owned; set in sandbox mode (the transport) */
     kumo_clock_fn clock;
     void *clock_data;
     kumo_log_fn log;

@@ -156,6 +156,13 @@ struct kumo_options {
     const char *stdlib_path;       /* development: load the stdlib modules (kumo/NAME.lua) from this
                                       directory instead of the compiled-in copies;
                                       NULL: $KUMO_STDLIB_PATH, else compiled-in */
+    int sandbox;                   /* 1: run against kumo's offline EC2 simulator
+                                      (docs/sandbox.md) instead of AWS: its own
+                                      credentials, region defaulting to us-east-1,
+                                      nothing leaves the machine */
+    const char *sandbox_state_path; /* with sandbox: load the simulated world from this
+                                       JSON file and save it back after each run
+                                       (atomically); NULL: in memory only */
 };
 
 struct kumo_runtime;
@@ -189,6 +196,28 @@ KUMO_API enum kumo_status kumo_runtime_run_string(struct kumo_runtime *runtime,
 
 /* Destroys a runtime and everything it owns. NULL is allowed. */
 KUMO_API void kumo_runtime_destroy(struct kumo_runtime *runtime);
+
+/* ---- The offline sandbox as a server ----------------------------------------
+ * Serves the same simulated EC2 over plain HTTP on a loopback address, so
+ * that other clients (the AWS CLI, boto3) can inspect or prepare a sandbox
+ * state file: `aws --endpoint-url http://127.0.0.1:PORT ec2 describe-vpcs`
+ * with the sandbox credentials. */
+
+/* The credentials the sandbox accepts (not secrets). */
+KUMO_API const char *kumo_sandbox_access_key_id(void);
+KUMO_API const char *kumo_sandbox_secret_access_key(void);
+
+/* Called once the server listens; `port` is the bound port. */
+typedef void (*kumo_serve_ready_fn)(void *user_data, const char *host, int port);
+
+/* Serves the sandbox world of `state_path` (NULL: in memory) on host:port
+ * (host must be a loopback address; port 0 picks a free one) until SIGINT
+ * or SIGTERM, reloading the file when another process changed it and saving
+ * after every change. One request per connection. Returns KUMO_OK after a
+ * clean stop, or a status with an error. */
+KUMO_API enum kumo_status kumo_sandbox_serve(const char *state_path, const char *host, int port,
+                                             kumo_serve_ready_fn ready, void *ready_data,
+                                             struct kumo_error **error);
 
 /* The library version, e.g. "0.1.0". */
 KUMO_API const char *kumo_version(void);

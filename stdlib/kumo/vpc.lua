@@ -2,8 +2,11 @@
 --
 --   local vpc = require "kumo.vpc"
 --   local v = vpc.find{ name = "zenn-clone-vpc" }   --> { vpc_id = "vpc-...", cidr = ..., ... }
+--   local v = vpc.ensure{ name = "zenn-clone-vpc", cidr = "10.0.0.0/16" }  --> { vpc_id, created }
 local ec2 = require "kumo.ec2"
 local kumo = require "kumo"
+local log = require "kumo.log"
+local net = require "kumo.net"
 
 local M = {}
 
@@ -47,6 +50,80 @@ function M.find(args)
   error(string.format("%d VPCs are named '%s' in region %s (%s): rename all but one, or pass "
                       .. "--var vpc_id=... to choose", #found, args.name, kumo.region(),
                       table.concat(ids, ", ")), 2)
+end
+
+local ENSURE_FIELDS = { name = "string", cidr = "string", tags = "table" }
+
+local function check_ensure(args)
+  if type(args) ~= "table" then
+    error("vpc.ensure: a table { name = ..., cidr = ... } expected, got " .. type(args), 0)
+  end
+  for key, value in pairs(args) do
+    local expected = ENSURE_FIELDS[key]
+    if not expected then error("vpc.ensure: " .. tostring(key) .. ": unknown field", 0) end
+    if type(value) ~= expected then
+      error("vpc.ensure: " .. key .. ": " .. expected .. " expected, got " .. type(value), 0)
+    end
+  end
+  for _, key in ipairs({ "name", "cidr" }) do
+    if args[key] == nil or args[key] == "" then
+      error("vpc.ensure: " .. key .. ": string expected, got nil", 0)
+    end
+  end
+  local cidr, family = net.canonical_cidr(args.cidr)
+  local bits = cidr and tonumber(cidr:match("/(%d+)$"))
+  if family ~= "ipv4" or bits < 16 or bits > 28 then
+    error("vpc.ensure: cidr: an IPv4 block from /16 to /28 expected (like 10.0.0.0/16), got '"
+          .. args.cidr .. "'", 0)
+  end
+  for key, value in pairs(args.tags or {}) do
+    if type(key) ~= "string" or type(value) ~= "string" then
+      error("vpc.ensure: tags: string keys and string values expected", 0)
+    end
+  end
+  return cidr
+end
+
+--- Makes the VPC named `args.name` exist: finds it by its Name tag, creates
+--- it (with `args.cidr`, an IPv4 block /16 to /28, and its Name tag plus
+--- `args.tags`) when there is none. Returns { vpc_id, cidr, created }.
+--- Raises when several VPCs carry the name, and on invalid arguments (before
+--- any request). An existing VPC with another CIDR is kept, with a warning:
+--- a VPC's primary CIDR cannot be changed.
+function M.ensure(args)
+  local ok, cidr = pcall(check_ensure, args)
+  if not ok then error(cidr, 2) end
+  local found = ec2.describe_vpcs{ name = args.name }
+  if #found > 1 then
+    local ids = {}
+    for i, v in ipairs(found) do ids[i] = v.vpc_id end
+    table.sort(ids)
+    error(string.format("%d VPCs are named '%s' in region %s (%s): rename all but one",
+                        #found, args.name, kumo.region(), table.concat(ids, ", ")), 2)
+  end
+  if #found == 1 then
+    local v = found[1]
+    if v.cidr ~= cidr then
+      log.warn("VPC %s (%s) has the CIDR %s, not %s; a VPC's primary CIDR cannot be changed",
+               args.name, v.vpc_id, v.cidr, cidr)
+    end
+    log.info("unchanged VPC %s (%s, %s): already there", args.name, v.vpc_id, v.cidr)
+    return { vpc_id = v.vpc_id, cidr = v.cidr, created = false }
+  end
+  local tags = { { Key = "Name", Value = args.name } }
+  local keys = {}
+  for key in pairs(args.tags or {}) do
+    if key ~= "Name" then keys[#keys + 1] = key end
+  end
+  table.sort(keys)
+  for _, key in ipairs(keys) do tags[#tags + 1] = { Key = key, Value = args.tags[key] } end
+  local made = ec2.call("CreateVpc", {
+    CidrBlock = cidr,
+    TagSpecification = { { ResourceType = "vpc", Tag = tags } },
+  })
+  local vpc_id = made.vpc.vpcId
+  log.info("created VPC %s (%s, %s)", args.name, vpc_id, cidr)
+  return { vpc_id = vpc_id, cidr = cidr, created = true }
 end
 
 return M

@@ -5,7 +5,8 @@
 # sent), pagination. One ctest per cmocka test (unit.bindings.NAME), so a
 # failure names its case; the program takes the test name as its argument.
 
-kumo_unit_test(kumo_test_bindings ${CMAKE_CURRENT_LIST_DIR}/test_bindings.c)
+kumo_unit_test(kumo_test_bindings ${CMAKE_CURRENT_LIST_DIR}/test_bindings.c
+               ${CMAKE_CURRENT_LIST_DIR}/fake_transport.c)
 
 set(KUMO_BINDINGS_TESTS
   create_security_group create_security_group_dry_run authorize_ingress_cidrs

@@ -9,6 +9,8 @@
  *   - every validation error, with its exact field path, and that nothing
  *     was sent;
  *   - pagination across pages.
+ * The fake transport, the environment, the runtime and expect() come from
+ * fake_transport.h.
  *
  * How bodies are compared: both bodies are decoded into "name=value" lines
  * and sorted. Two layout differences from the AWS CLI are normalised, not
@@ -32,113 +34,12 @@
 #include <lualib.h>
 
 #include "kumo.h"
+#include "fake_transport.h"
 #include "bindings/bindings.h"
 #include "host/runtime_internal.h"
 
-#define TEST_NOW_MS 1796413285000LL
-#define MAX_EXCHANGES 8
+#define MAX_EXCHANGES FAKE_MAX_ANSWERS /* captured bodies a fixture can hold */
 #define RAW "ec2-wire/raw/"
-
-/* ---- the fake transport ---- */
-
-struct canned {
-    long status;
-    const char *body;
-};
-
-struct fake_transport {
-    struct canned answers[MAX_EXCHANGES];
-    size_t answer_count;
-    size_t calls;
-    char bodies[MAX_EXCHANGES][16384]; /* request bodies, in order */
-};
-
-static enum kumo_transport_result fake_send(void *user_data,
-                                            const struct kumo_http_request *request,
-                                            struct kumo_http_response *response,
-                                            char *error_message, size_t error_message_size)
-{
-    struct fake_transport *fake = user_data;
-    (void)error_message;
-    (void)error_message_size;
-    size_t index = fake->calls < fake->answer_count ? fake->calls : fake->answer_count - 1;
-    if (fake->calls < MAX_EXCHANGES)
-        snprintf(fake->bodies[fake->calls], sizeof fake->bodies[0], "%.*s",
-                 (int)request->body_length, request->body);
-    fake->calls++;
-    kumo_http_response_set_status(response, fake->answers[index].status);
-    const char *body = fake->answers[index].body;
-    if (kumo_http_response_append_body(response, body, strlen(body)) != 0)
-        return KUMO_TRANSPORT_TOO_LARGE;
-    return KUMO_TRANSPORT_OK;
-}
-
-static int64_t fixed_clock(void *unused)
-{
-    (void)unused;
-    return TEST_NOW_MS;
-}
-
-static void quiet_log(void *user_data, enum kumo_log_level level, const char *message)
-{
-    (void)user_data;
-    (void)level;
-    (void)message;
-}
-
-static char *read_testdata(const char *relative)
-{
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s", KUMO_TESTDATA_DIR, relative);
-    FILE *file = fopen(path, "rb");
-    if (!file)
-        fail_msg("cannot open %s", path);
-    fseek(file, 0, SEEK_END);
-    long size = ftell(file);
-    fseek(file, 0, SEEK_SET);
-    char *data = malloc((size_t)size + 1);
-    assert_non_null(data);
-    assert_int_equal(fread(data, 1, (size_t)size, file), (size_t)size);
-    data[size] = '\0';
-    fclose(file);
-    return data;
-}
-
-static void prepare_environment(void)
-{
-    static const char *const names[] = {
-        "AWS_REGION",       "AWS_DEFAULT_REGION",   "AWS_PROFILE",
-        "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_EC2", "AWS_SESSION_TOKEN",
-        "AWS_CA_BUNDLE",    "KUMO_STDLIB_PATH",     NULL};
-    for (size_t i = 0; names[i]; i++)
-        unsetenv(names[i]);
-    setenv("AWS_CONFIG_FILE", "/nonexistent/kumo-test/config", 1);
-    setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/kumo-test/credentials", 1);
-    setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
-    setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE", 1);
-    setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", 1);
-}
-
-/* Lua helpers every runtime gets: expect(actual, expected, what)
- * compares two values deeply (integers and strings are different things). */
-static const char prelude[] =
-    "local function show(v)\n"
-    "  if type(v) == 'string' then return string.format('%q', v) end\n"
-    "  if type(v) == 'number' then return math.type(v) .. ':' .. tostring(v) end\n"
-    "  if type(v) ~= 'table' then return tostring(v) end\n"
-    "  local keys = {}\n"
-    "  for k in pairs(v) do keys[#keys + 1] = k end\n"
-    "  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)\n"
-    "  local parts = {}\n"
-    "  for _, k in ipairs(keys) do parts[#parts + 1] = tostring(k) .. '=' .. show(v[k]) end\n"
-    "  return '{' .. table.concat(parts, ', ') .. '}'\n"
-    "end\n"
-    "function expect(actual, expected, what)\n"
-    "  local a, e = show(actual), show(expected)\n"
-    "  if a ~= e then\n"
-    "    error((what or 'value') .. ':\\n  got      ' .. a .. '\\n  expected ' .. e, 2)\n"
-    "  end\n"
-    "end\n";
 
 /* Makes `require "kumo.net"` work whether or not the runtime preloads it. */
 static int preload_net(lua_State *L)
@@ -153,39 +54,15 @@ static int preload_net(lua_State *L)
 
 static struct kumo_runtime *new_runtime(struct fake_transport *fake)
 {
-    prepare_environment();
-    struct kumo_options options = {
-        .region = "us-east-1",
-        .endpoint = "http://127.0.0.1:5000",
-        .transport = fake_send,
-        .transport_data = fake,
-        .clock = fixed_clock,
-        .log = quiet_log,
-        .log_level = KUMO_LOG_ERROR,
-    };
+    clean_aws_environment();
+    set_test_credentials(0);
+    struct kumo_runtime *runtime = new_test_runtime(fake, NULL, "us-east-1");
     struct kumo_error *error = NULL;
-    struct kumo_runtime *runtime = kumo_runtime_new(&options, &error);
-    assert_null(error);
-    assert_non_null(runtime);
     lua_pushcfunction(runtime->L, preload_net);
     assert_int_equal(lua_pcall(runtime->L, 0, 0, 0), LUA_OK);
-    assert_int_equal(kumo_runtime_run_string(runtime, "=prelude", prelude, NULL, &error), KUMO_OK);
+    assert_int_equal(kumo_runtime_run_string(runtime, "=prelude", lua_expect_prelude, NULL, &error),
+                     KUMO_OK);
     return runtime;
-}
-
-/* Runs `script` as chunk "t" and fails the test with the script's error if
- * it raises. */
-static void run_ok(struct kumo_runtime *runtime, const char *script)
-{
-    struct kumo_error *error = NULL;
-    enum kumo_status status = kumo_runtime_run_string(runtime, "=t", script, NULL, &error);
-    if (status != KUMO_OK) {
-        const char *message = error && error->message ? error->message : "(no message)";
-        char copy[4096];
-        snprintf(copy, sizeof copy, "%s", message);
-        kumo_error_free(error);
-        fail_msg("script failed: %s", copy);
-    }
 }
 
 /* ---- comparing form bodies ---- */
@@ -565,7 +442,7 @@ static void test_describe_security_groups_other_owner(void **state)
         "</ipPermissions><ipPermissionsEgress/></item></securityGroupInfo>"
         "</DescribeSecurityGroupsResponse>";
     struct fixture *f = fixture_new(NULL);
-    f->fake.answers[0] = (struct canned){200, response};
+    f->fake.answers[0] = (struct canned){KUMO_TRANSPORT_OK, 200, response};
     f->fake.answer_count = 1;
     run_ok(f->runtime,
            "local g = ec2.describe_security_groups{}[1]\n"
@@ -818,8 +695,9 @@ static void test_pagination(void **state)
                         "</vpcSet><nextToken>v-2</nextToken></DescribeVpcsResponse>";
     const char *vpcs2 = "<DescribeVpcsResponse><vpcSet/></DescribeVpcsResponse>";
     struct fixture *f = fixture_new(NULL);
-    struct canned answers[] = {{200, groups1}, {200, groups2}, {200, rules1},
-                               {200, rules2},  {200, vpcs1},   {200, vpcs2}};
+    struct canned answers[] = {{KUMO_TRANSPORT_OK, 200, groups1}, {KUMO_TRANSPORT_OK, 200, groups2},
+                               {KUMO_TRANSPORT_OK, 200, rules1},  {KUMO_TRANSPORT_OK, 200, rules2},
+                               {KUMO_TRANSPORT_OK, 200, vpcs1},   {KUMO_TRANSPORT_OK, 200, vpcs2}};
     memcpy(f->fake.answers, answers, sizeof answers);
     f->fake.answer_count = 6;
     run_ok(f->runtime,
@@ -854,7 +732,7 @@ static void test_pagination_repeated_token(void **state)
     const char *page = "<DescribeVpcsResponse><vpcSet><item><vpcId>vpc-1</vpcId></item>"
                        "</vpcSet><nextToken>same</nextToken></DescribeVpcsResponse>";
     struct fixture *f = fixture_new(NULL);
-    f->fake.answers[0] = (struct canned){200, page};
+    f->fake.answers[0] = (struct canned){KUMO_TRANSPORT_OK, 200, page};
     f->fake.answer_count = 1;
     run_ok(f->runtime, "local ok, err = pcall(ec2.describe_vpcs, {})\n"
                        "expect(ok, false)\n"

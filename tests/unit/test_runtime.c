@@ -3,6 +3,8 @@
  * (a test double behind the transport seam) and a pinned clock: scripts,
  * results as JSON, kumo.Error fields, retries, the exact request sent,
  * configuration errors, log lines, kumo.vars and the stdlib searcher.
+ * The transport, clock, log capture and environment helpers are shared
+ * (fake_transport.h).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,147 +17,15 @@
 #include <cmocka.h>
 
 #include "kumo.h"
-
-#define TEST_KEY_ID "AKIDEXAMPLE"
-#define TEST_SECRET "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
-#define TEST_TOKEN "SESSIONTOKENEXAMPLE/abc+def="
-/* 2026-12-04T19:41:25Z */
-#define TEST_NOW_MS 1796413285000LL
-
-/* One canned answer of the fake transport. */
-struct canned {
-    enum kumo_transport_result result;
-    long status;
-    const char *body; /* NUL-terminated */
-};
-
-struct fake_transport {
-    struct canned answers[8];
-    size_t answer_count;
-    size_t calls;
-    char last_url[512];
-    char last_body[8192];
-    char last_headers[4096]; /* "name: value\n" lines */
-};
-
-static enum kumo_transport_result fake_send(void *user_data,
-                                            const struct kumo_http_request *request,
-                                            struct kumo_http_response *response,
-                                            char *error_message, size_t error_message_size)
-{
-    struct fake_transport *fake = user_data;
-    size_t index = fake->calls < fake->answer_count ? fake->calls : fake->answer_count - 1;
-    fake->calls++;
-    snprintf(fake->last_url, sizeof fake->last_url, "%s", request->url);
-    snprintf(fake->last_body, sizeof fake->last_body, "%.*s", (int)request->body_length,
-             request->body);
-    fake->last_headers[0] = '\0';
-    for (size_t i = 0; i < request->header_count; i++) {
-        size_t used = strlen(fake->last_headers);
-        snprintf(fake->last_headers + used, sizeof fake->last_headers - used, "%s: %s\n",
-                 request->headers[i].name, request->headers[i].value);
-    }
-    const struct canned *answer = &fake->answers[index];
-    if (answer->result != KUMO_TRANSPORT_OK) {
-        snprintf(error_message, error_message_size, "fake failure for 127.0.0.1:9");
-        return answer->result;
-    }
-    kumo_http_response_set_status(response, answer->status);
-    if (kumo_http_response_append_body(response, answer->body, strlen(answer->body)) != 0)
-        return KUMO_TRANSPORT_TOO_LARGE;
-    return KUMO_TRANSPORT_OK;
-}
-
-static int64_t fixed_clock(void *unused)
-{
-    (void)unused;
-    return TEST_NOW_MS;
-}
-
-struct log_capture {
-    char text[8192];
-};
-
-static void capture_log(void *user_data, enum kumo_log_level level, const char *message)
-{
-    struct log_capture *capture = user_data;
-    size_t used = strlen(capture->text);
-    snprintf(capture->text + used, sizeof capture->text - used, "%d %s\n", (int)level, message);
-}
-
-static char *read_testdata(const char *relative)
-{
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s", KUMO_TESTDATA_DIR, relative);
-    FILE *file = fopen(path, "rb");
-    assert_non_null(file);
-    fseek(file, 0, SEEK_END);
-    long size = ftell(file);
-    fseek(file, 0, SEEK_SET);
-    char *data = malloc((size_t)size + 1);
-    assert_non_null(data);
-    assert_int_equal(fread(data, 1, (size_t)size, file), (size_t)size);
-    data[size] = '\0';
-    fclose(file);
-    return data;
-}
-
-static void clean_environment(void)
-{
-    static const char *const names[] = {"AWS_REGION",
-                                        "AWS_DEFAULT_REGION",
-                                        "AWS_PROFILE",
-                                        "AWS_ENDPOINT_URL",
-                                        "AWS_ENDPOINT_URL_EC2",
-                                        "AWS_ACCESS_KEY_ID",
-                                        "AWS_SECRET_ACCESS_KEY",
-                                        "AWS_SESSION_TOKEN",
-                                        "AWS_CA_BUNDLE",
-                                        "KUMO_STDLIB_PATH",
-                                        NULL};
-    for (size_t i = 0; names[i]; i++)
-        unsetenv(names[i]);
-    setenv("AWS_CONFIG_FILE", "/nonexistent/kumo-test/config", 1);
-    setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/kumo-test/credentials", 1);
-    setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
-}
-
-static void set_test_credentials(int with_token)
-{
-    setenv("AWS_ACCESS_KEY_ID", TEST_KEY_ID, 1);
-    setenv("AWS_SECRET_ACCESS_KEY", TEST_SECRET, 1);
-    if (with_token)
-        setenv("AWS_SESSION_TOKEN", TEST_TOKEN, 1);
-}
-
-static struct kumo_runtime *new_runtime(struct fake_transport *fake, struct log_capture *log,
-                                        const char *region)
-{
-    struct kumo_options options = {
-        .region = region,
-        .endpoint = "http://127.0.0.1:5000",
-        .transport = fake_send,
-        .transport_data = fake,
-        .clock = fixed_clock,
-        .log = capture_log,
-        .log_data = log,
-        .log_level = KUMO_LOG_DEBUG,
-        .stdlib_path = NULL,
-    };
-    struct kumo_error *error = NULL;
-    struct kumo_runtime *runtime = kumo_runtime_new(&options, &error);
-    assert_null(error);
-    assert_non_null(runtime);
-    return runtime;
-}
+#include "fake_transport.h"
 
 static void test_returns_table_as_json(void **state)
 {
     (void)state;
-    clean_environment();
+    clean_aws_environment();
     struct fake_transport fake = {0};
     struct log_capture log = {{0}};
-    struct kumo_runtime *runtime = new_runtime(&fake, &log, "us-east-1");
+    struct kumo_runtime *runtime = new_test_runtime(&fake, &log, "us-east-1");
     char *json = NULL;
     struct kumo_error *error = NULL;
     assert_int_equal(
@@ -175,10 +45,10 @@ static void test_returns_table_as_json(void **state)
 static void test_script_errors(void **state)
 {
     (void)state;
-    clean_environment();
+    clean_aws_environment();
     struct fake_transport fake = {0};
     struct log_capture log = {{0}};
-    struct kumo_runtime *runtime = new_runtime(&fake, &log, "us-east-1");
+    struct kumo_runtime *runtime = new_test_runtime(&fake, &log, "us-east-1");
     struct kumo_error *error = NULL;
     assert_int_equal(kumo_runtime_run_string(runtime, "=broken", "return {", NULL, &error),
                      KUMO_ERROR_SCRIPT);
@@ -214,12 +84,12 @@ static void test_script_errors(void **state)
 static void test_call_signs_and_decodes(void **state)
 {
     (void)state;
-    clean_environment();
+    clean_aws_environment();
     set_test_credentials(1);
     char *body = read_testdata("ec2-wire/raw/01-DescribeVpcs.response.body");
     struct fake_transport fake = {.answers = {{KUMO_TRANSPORT_OK, 200, body}}, .answer_count = 1};
     struct log_capture log = {{0}};
-    struct kumo_runtime *runtime = new_runtime(&fake, &log, "eu-west-1");
+    struct kumo_runtime *runtime = new_test_runtime(&fake, &log, "eu-west-1");
     char *json = NULL;
     struct kumo_error *error = NULL;
     const char *script =
@@ -257,12 +127,12 @@ static void test_call_signs_and_decodes(void **state)
 static void test_aws_error_fields(void **state)
 {
     (void)state;
-    clean_environment();
+    clean_aws_environment();
     set_test_credentials(0);
     char *body = read_testdata("ec2-wire/raw/23-err-InvalidGroup.NotFound.response.body");
     struct fake_transport fake = {.answers = {{KUMO_TRANSPORT_OK, 400, body}}, .answer_count = 1};
     struct log_capture log = {{0}};
-    struct kumo_runtime *runtime = new_runtime(&fake, &log, "us-east-1");
+    struct kumo_runtime *runtime = new_test_runtime(&fake, &log, "us-east-1");
     char *json = NULL;
     struct kumo_error *error = NULL;
     const char *caught =
@@ -300,7 +170,7 @@ static void test_aws_error_fields(void **state)
 static void test_retries_throttling_then_succeeds(void **state)
 {
     (void)state;
-    clean_environment();
+    clean_aws_environment();
     set_test_credentials(0);
     char *throttle = read_testdata("ec2-wire/raw/40-err-RequestLimitExceeded.stub.response.body");
     char *ok = read_testdata("ec2-wire/raw/01-DescribeVpcs.response.body");
@@ -309,7 +179,7 @@ static void test_retries_throttling_then_succeeds(void **state)
                                               {KUMO_TRANSPORT_OK, 200, ok}},
                                   .answer_count = 3};
     struct log_capture log = {{0}};
-    struct kumo_runtime *runtime = new_runtime(&fake, &log, "us-east-1");
+    struct kumo_runtime *runtime = new_test_runtime(&fake, &log, "us-east-1");
     char *json = NULL;
     struct kumo_error *error = NULL;
     assert_int_equal(kumo_runtime_run_string(runtime, "=retry",
@@ -329,12 +199,12 @@ static void test_retries_throttling_then_succeeds(void **state)
 static void test_gives_up_after_three_attempts(void **state)
 {
     (void)state;
-    clean_environment();
+    clean_aws_environment();
     set_test_credentials(0);
     struct fake_transport fake = {.answers = {{KUMO_TRANSPORT_CONNECT_FAILED, 0, ""}},
                                   .answer_count = 1};
     struct log_capture log = {{0}};
-    struct kumo_runtime *runtime = new_runtime(&fake, &log, "us-east-1");
+    struct kumo_runtime *runtime = new_test_runtime(&fake, &log, "us-east-1");
     struct kumo_error *error = NULL;
     assert_int_equal(
         kumo_runtime_run_string(runtime, "=down", "ec2.call('DescribeVpcs')", NULL, &error),
@@ -351,12 +221,12 @@ static void test_gives_up_after_three_attempts(void **state)
 static void test_html_500_is_an_http_error(void **state)
 {
     (void)state;
-    clean_environment();
+    clean_aws_environment();
     set_test_credentials(0);
     char *html = read_testdata("ec2-wire/raw/34-DeleteSecurityGroup-byName-moto-500.response.body");
     struct fake_transport fake = {.answers = {{KUMO_TRANSPORT_OK, 500, html}}, .answer_count = 1};
     struct log_capture log = {{0}};
-    struct kumo_runtime *runtime = new_runtime(&fake, &log, "us-east-1");
+    struct kumo_runtime *runtime = new_test_runtime(&fake, &log, "us-east-1");
     struct kumo_error *error = NULL;
     assert_int_equal(kumo_runtime_run_string(runtime, "=html",
                                              "ec2.call('DeleteSecurityGroup', "
@@ -374,10 +244,10 @@ static void test_html_500_is_an_http_error(void **state)
 static void test_missing_configuration(void **state)
 {
     (void)state;
-    clean_environment();
+    clean_aws_environment();
     struct fake_transport fake = {0};
     struct log_capture log = {{0}};
-    struct kumo_runtime *runtime = new_runtime(&fake, &log, NULL);
+    struct kumo_runtime *runtime = new_test_runtime(&fake, &log, NULL);
     struct kumo_error *error = NULL;
     assert_int_equal(
         kumo_runtime_run_string(runtime, "=noregion", "ec2.call('DescribeVpcs')", NULL, &error),
@@ -387,7 +257,7 @@ static void test_missing_configuration(void **state)
     kumo_error_free(error);
     kumo_runtime_destroy(runtime);
 
-    runtime = new_runtime(&fake, &log, "us-east-1");
+    runtime = new_test_runtime(&fake, &log, "us-east-1");
     assert_int_equal(
         kumo_runtime_run_string(runtime, "=nocreds", "ec2.call('DescribeVpcs')", NULL, &error),
         KUMO_ERROR_CREDENTIALS);
@@ -402,10 +272,10 @@ static void test_missing_configuration(void **state)
 static void test_vars_log_and_modules(void **state)
 {
     (void)state;
-    clean_environment();
+    clean_aws_environment();
     struct fake_transport fake = {0};
     struct log_capture log = {{0}};
-    struct kumo_runtime *runtime = new_runtime(&fake, &log, "us-east-1");
+    struct kumo_runtime *runtime = new_test_runtime(&fake, &log, "us-east-1");
     assert_int_equal(kumo_runtime_set_var(runtime, "prefix", "demo"), KUMO_OK);
     assert_int_equal(kumo_runtime_set_var(runtime, "", "x"), KUMO_ERROR_USAGE);
     char *json = NULL;
@@ -431,7 +301,7 @@ static void test_vars_log_and_modules(void **state)
 static void test_paginate_follows_next_token(void **state)
 {
     (void)state;
-    clean_environment();
+    clean_aws_environment();
     set_test_credentials(0);
     const char *page1 = "<DescribeSecurityGroupsResponse><requestId>r1</requestId>"
                         "<securityGroupInfo><item><groupId>sg-1</groupId></item>"
@@ -444,7 +314,7 @@ static void test_paginate_follows_next_token(void **state)
         .answers = {{KUMO_TRANSPORT_OK, 200, page1}, {KUMO_TRANSPORT_OK, 200, page2}},
         .answer_count = 2};
     struct log_capture log = {{0}};
-    struct kumo_runtime *runtime = new_runtime(&fake, &log, "us-east-1");
+    struct kumo_runtime *runtime = new_test_runtime(&fake, &log, "us-east-1");
     char *json = NULL;
     struct kumo_error *error = NULL;
     const char *script =
