@@ -210,6 +210,8 @@ static int command_run(int argc, char **argv)
         .log_level = args.verbose ? KUMO_LOG_DEBUG
                      : args.quiet ? KUMO_LOG_WARN
                                   : KUMO_LOG_INFO,
+        .sandbox = args.sandbox,
+        .sandbox_state_path = args.sandbox_state,
     };
     struct kumo_error *error = NULL;
     struct kumo_runtime *runtime = kumo_runtime_new(&options, &error);

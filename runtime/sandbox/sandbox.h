@@ -33,8 +33,8 @@ struct kumo_sandbox;
  * (NULL, message in errbuf naming the file and what is wrong; the file is
  * left untouched). `clock` (may be NULL: system clock) gives the time used
  * for the RequestExpired check (signatures more than 15 minutes off). */
-struct kumo_sandbox *kumo_sandbox_new(const char *state_path, kumo_clock_fn clock,
-                                      void *clock_data, char *errbuf, size_t errbuf_size);
+struct kumo_sandbox *kumo_sandbox_new(const char *state_path, kumo_clock_fn clock, void *clock_data,
+                                      char *errbuf, size_t errbuf_size);
 
 /* A kumo_transport_fn; user_data is a struct kumo_sandbox *. Only POST of a
  * form body is EC2; anything else gets the HTTP error EC2 would give. */
@@ -43,15 +43,19 @@ enum kumo_transport_result kumo_sandbox_send(void *user_data,
                                              struct kumo_http_response *response,
                                              char *error_message, size_t error_message_size);
 
-/* Handles one raw HTTP exchange for a server front end: method, path,
- * headers (as received) and body in; status, content type and body out
- * (body malloc'ed, caller frees). Same behaviour as kumo_sandbox_send. */
+/* Handles one raw HTTP exchange for a server front end: method, path (with
+ * any query), headers (as received) and body in; status and body out (body
+ * malloc'ed, caller frees; its Content-Type is always
+ * "text/xml;charset=UTF-8"). Same behaviour as kumo_sandbox_send. Returns
+ * 0, or -1 when out of memory (nothing allocated). */
 int kumo_sandbox_handle(struct kumo_sandbox *sandbox, const char *method, const char *path,
                         const struct kumo_http_header *headers, size_t header_count,
                         const char *body, size_t body_length, long *status, char **response_body,
                         size_t *response_length);
 
-/* 1 when the world changed since it was loaded or last saved. */
+/* 1 when the world changed since it was loaded or last saved. Every request
+ * served counts as a change: the request counters (request_count,
+ * requests.by_action) are part of the state file. */
 int kumo_sandbox_dirty(const struct kumo_sandbox *sandbox);
 
 /* Writes the world to its state file atomically (a temporary file in the
@@ -62,8 +66,7 @@ int kumo_sandbox_save(struct kumo_sandbox *sandbox, char *errbuf, size_t errbuf_
 /* Reloads the state file when it changed on disk since it was loaded or
  * saved (used by the server front end between requests). Returns 0, or -1
  * with a message (the world in memory is then kept). */
-int kumo_sandbox_reload_if_changed(struct kumo_sandbox *sandbox, char *errbuf,
-                                   size_t errbuf_size);
+int kumo_sandbox_reload_if_changed(struct kumo_sandbox *sandbox, char *errbuf, size_t errbuf_size);
 
 void kumo_sandbox_free(struct kumo_sandbox *sandbox);
 

@@ -12,6 +12,7 @@ set(_kumo_integration_tests
   moto_ec2       test_moto_ec2.py       # ec2.call against moto, -v lines, kumo.Error
   secrets        test_secrets.py        # AuthFailure, no secret/signature in output
   config_errors  test_config_errors.py  # region/credentials/profile/endpoint resolution
+  sandbox        test_sandbox.py        # the offline EC2: quick start, state, EC2-only behaviour
 )
 list(LENGTH _kumo_integration_tests _n)
 math(EXPR _last "${_n} - 1")
@@ -21,6 +22,16 @@ foreach(_i RANGE 0 ${_last} 2)
   list(GET _kumo_integration_tests ${_j} _script)
   kumo_python_test(integration.${_name} ${_kumo_integration_dir}/${_script})
   set_tests_properties(integration.${_name} PROPERTIES
+    TIMEOUT 180
+    SKIP_RETURN_CODE 77
+    LABELS integration)
+endforeach()
+
+# The scenario suite of the bundled job, written once, run against both EC2s.
+foreach(_backend moto sandbox)
+  kumo_python_test(integration.zenn_clone_sg.${_backend}
+                   ${_kumo_integration_dir}/test_zenn_clone_sg.py --backend ${_backend})
+  set_tests_properties(integration.zenn_clone_sg.${_backend} PROPERTIES
     TIMEOUT 180
     SKIP_RETURN_CODE 77
     LABELS integration)
