@@ -610,5 +610,6 @@ void kumo_config_clear(struct kumo_config *config)
     free(config->ca_bundle);
     free(config->config_file);
     free(config->credentials_file);
+    free(config->retry_mode);
     memset(config, 0, sizeof *config);
 }

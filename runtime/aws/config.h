@@ -76,6 +76,13 @@ struct kumo_config {
     char *credentials_file;
     char source_buffer[3][160]; /* storage for the composed region, endpoint and
                                    credential sources (truncated when longer) */
+    /* Retry settings (AWS_MAX_ATTEMPTS / profile max_attempts, AWS_RETRY_MODE /
+     * profile retry_mode). 0 / NULL: not set, the mode's default applies
+     * (standard: 3 attempts; legacy: 5). Sources like the others. */
+    int max_attempts;
+    const char *max_attempts_source;
+    char *retry_mode; /* "standard", "adaptive" or "legacy" (validated), or NULL */
+    const char *retry_mode_source;
 };
 
 enum kumo_config_failure {
