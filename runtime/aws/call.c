@@ -43,6 +43,13 @@ struct endpoint {
     int plain_http;
 };
 
+/* The key pair (and token) one attempt is signed with; owned elsewhere. */
+struct signing_credentials {
+    const char *access_key_id;
+    const char *secret_access_key;
+    const char *session_token; /* NULL when none */
+};
+
 /* What a failed attempt leaves behind, with no pointers into freed memory. */
 struct failure {
     const char *kind;
@@ -315,11 +322,28 @@ static void format_invocation_id(struct kumo_runtime *rt, char out[37])
 
 /* One signed exchange. Returns 1 with *response filled on a 2xx, 0 with
  * *failure filled otherwise. */
+/* The credentials to sign one attempt with. Every attempt asks again, so
+ * temporary credentials can be refreshed between attempts. Returns 0, or -1
+ * with *f filled (kind "credentials"). */
+static int current_credentials(struct kumo_runtime *rt, struct signing_credentials *out,
+                               struct failure *f)
+{
+    const struct kumo_config *cfg = &rt->config;
+    (void)f;
+    out->access_key_id = cfg->access_key_id;
+    out->secret_access_key = cfg->secret_access_key;
+    out->session_token = cfg->session_token && *cfg->session_token ? cfg->session_token : NULL;
+    return 0;
+}
+
 static int attempt_once(struct kumo_runtime *rt, const char *action, const struct endpoint *ep,
                         const char *body, size_t body_length, const char *invocation_id,
                         int attempt, struct kumo_http_response *response, struct failure *f)
 {
     const struct kumo_config *cfg = &rt->config;
+    struct signing_credentials creds;
+    if (current_credentials(rt, &creds, f) != 0)
+        return 0;
     struct kumo_http_header to_sign[] = {{"Content-Type", CONTENT_TYPE}, {"Host", ep->host}};
     struct kumo_sigv4_input input = {
         .method = "POST",
@@ -329,9 +353,9 @@ static int attempt_once(struct kumo_runtime *rt, const char *action, const struc
         .header_count = 2,
         .payload = body,
         .payload_length = body_length,
-        .access_key_id = cfg->access_key_id,
-        .secret_access_key = cfg->secret_access_key,
-        .session_token = cfg->session_token && *cfg->session_token ? cfg->session_token : NULL,
+        .access_key_id = creds.access_key_id,
+        .secret_access_key = creds.secret_access_key,
+        .session_token = creds.session_token,
         .sign_session_token = true,
         .region = cfg->region,
         .service = EC2_SERVICE,
@@ -353,8 +377,8 @@ static int attempt_once(struct kumo_runtime *rt, const char *action, const struc
     headers[count++] = (struct kumo_http_header){"Host", ep->host};
     headers[count++] = (struct kumo_http_header){"Content-Type", CONTENT_TYPE};
     headers[count++] = (struct kumo_http_header){"X-Amz-Date", signature.amz_date};
-    if (cfg->session_token && *cfg->session_token)
-        headers[count++] = (struct kumo_http_header){"X-Amz-Security-Token", cfg->session_token};
+    if (creds.session_token)
+        headers[count++] = (struct kumo_http_header){"X-Amz-Security-Token", creds.session_token};
     headers[count++] = (struct kumo_http_header){"Authorization", signature.authorization};
     headers[count++] = (struct kumo_http_header){"User-Agent", USER_AGENT};
     headers[count++] = (struct kumo_http_header){"amz-sdk-invocation-id", invocation_id};
