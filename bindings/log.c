@@ -52,8 +52,18 @@ static int log_error(lua_State *L)
     return log_at(L, KUMO_LOG_ERROR);
 }
 
-static const luaL_Reg log_functions[] = {
-    {"info", log_info}, {"warn", log_warn}, {"error", log_error}, {NULL, NULL}};
+/* log.report(message, ...) -> nothing: a line of the run's report (a plan,
+ * dry-run results), shown even with -q and printed without a prefix */
+static int log_report(lua_State *L)
+{
+    return log_at(L, KUMO_LOG_REPORT);
+}
+
+static const luaL_Reg log_functions[] = {{"info", log_info},
+                                         {"warn", log_warn},
+                                         {"error", log_error},
+                                         {"report", log_report},
+                                         {NULL, NULL}};
 
 int luaopen_kumo_log(lua_State *L)
 {

@@ -30,6 +30,10 @@ void kumo_log_stderr(void *user_data, enum kumo_log_level level, const char *mes
 {
     static const char *const words[] = {"", "info: ", "warn: ", "error: "};
     (void)user_data;
+    if (level == KUMO_LOG_REPORT) {
+        fprintf(stderr, "%s\n", message);
+        return;
+    }
     fprintf(stderr, "kumo: %s%s\n", words[level <= KUMO_LOG_ERROR ? level : KUMO_LOG_ERROR],
             message);
 }

@@ -36,6 +36,11 @@ static const char run_usage_text[] =
     "  --endpoint URL      EC2 endpoint (else AWS_ENDPOINT_URL_EC2, AWS_ENDPOINT_URL, profile)\n"
     "  --var KEY=VALUE     pass a value to the script as kumo.vars.KEY (repeatable)\n"
     "  --output FILE|-     write the script's returned table as JSON to FILE, or stdout\n"
+    "  --plan              show what the script would change, change nothing\n"
+    "  --dry-run           send every change with DryRun=true: AWS checks permissions,\n"
+    "                      nothing changes; lists the denied actions (exit 1 if any)\n"
+    "  --destroy           remove what the script manages, in reverse order\n"
+    "  --force             with --destroy: also remove resources kumo did not tag\n"
     "  --sandbox[=FILE]    run against kumo's offline EC2 (no AWS account needed); with\n"
     "                      FILE, load the simulated world from it and save it back\n"
     "  -v, --verbose       one line per HTTP exchange, and tracebacks on errors\n"
@@ -52,6 +57,7 @@ struct run_args {
     const char *output;
     const char *sandbox_state; /* with sandbox: the state file, or NULL */
     int sandbox;
+    int plan, dry_run, destroy, force;
     const char *vars[MAX_VARS];
     size_t var_count;
     int verbose;
@@ -111,6 +117,14 @@ static int parse_run_args(int argc, char **argv, struct run_args *args)
                    take_value(argc, argv, &i, "--output", &args->output, &missing)) {
             if (missing)
                 return usage_error("option %s needs a value", arg);
+        } else if (strcmp(arg, "--plan") == 0) {
+            args->plan = 1;
+        } else if (strcmp(arg, "--dry-run") == 0) {
+            args->dry_run = 1;
+        } else if (strcmp(arg, "--destroy") == 0) {
+            args->destroy = 1;
+        } else if (strcmp(arg, "--force") == 0) {
+            args->force = 1;
         } else if (strcmp(arg, "--sandbox") == 0) {
             args->sandbox = 1;
         } else if (strncmp(arg, "--sandbox=", 10) == 0) {
@@ -139,6 +153,10 @@ static int parse_run_args(int argc, char **argv, struct run_args *args)
         return usage_error("%s", "'kumo run' needs a script: kumo run SCRIPT [options]");
     if (args->verbose && args->quiet)
         return usage_error("%s", "-v and -q cannot be used together");
+    if (args->plan + args->dry_run + args->destroy > 1)
+        return usage_error("%s", "--plan, --dry-run and --destroy cannot be combined");
+    if (args->force && !args->destroy)
+        return usage_error("%s", "--force only applies to --destroy");
     if (args->sandbox && (args->endpoint || args->profile))
         return usage_error("%s", "--sandbox runs against the offline EC2: it takes no --endpoint "
                                  "or --profile");
@@ -212,6 +230,11 @@ static int command_run(int argc, char **argv)
                                   : KUMO_LOG_INFO,
         .sandbox = args.sandbox,
         .sandbox_state_path = args.sandbox_state,
+        .run_mode = args.plan      ? KUMO_RUN_PLAN
+                    : args.dry_run ? KUMO_RUN_DRY_RUN
+                    : args.destroy ? KUMO_RUN_DESTROY
+                                   : KUMO_RUN_APPLY,
+        .destroy_untagged = args.force,
     };
     struct kumo_error *error = NULL;
     struct kumo_runtime *runtime = kumo_runtime_new(&options, &error);

@@ -137,7 +137,27 @@ static int kumo_sleep(lua_State *L)
     return 0;
 }
 
-/* The `kumo` library: version, vars, is_error, region, sleep. */
+/* kumo.raise{ kind, code, message, operation?, hint? } -> raises a kumo.Error
+ * (for stdlib code that reports a failure the way the runtime does). */
+static int kumo_raise(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    struct kumo_error_info info = {0};
+    const char **fields[] = {&info.kind, &info.code, &info.message, &info.operation, &info.hint};
+    static const char *const names[] = {"kind", "code", "message", "operation", "hint"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        lua_getfield(L, 1, names[i]);
+        *fields[i] = lua_tostring(L, -1); /* kept alive by the stack slot */
+    }
+    luaL_argcheck(L, info.kind && info.message, 1, "kind and message are required");
+    lua_getfield(L, 1, "http_status");
+    info.http_status = (long)lua_tointeger(L, -1);
+    lua_getfield(L, 1, "attempts");
+    info.attempts = (int)lua_tointeger(L, -1);
+    return kumo_error_raise(L, &info);
+}
+
+/* The `kumo` library: version, vars, mode, is_error, raise, region, sleep. */
 static int luaopen_kumo(lua_State *L)
 {
     static const luaL_Reg functions[] = {
@@ -147,6 +167,12 @@ static int luaopen_kumo(lua_State *L)
     lua_setfield(L, -2, "version");
     lua_getfield(L, LUA_REGISTRYINDEX, VARS_REGISTRY_KEY);
     lua_setfield(L, -2, "vars");
+    static const char *const modes[] = {"apply", "plan", "dry_run", "destroy"};
+    struct kumo_runtime *runtime = kumo_runtime_from_lua(L);
+    lua_pushstring(L, modes[runtime->run_mode <= KUMO_RUN_DESTROY ? runtime->run_mode : 0]);
+    lua_setfield(L, -2, "mode");
+    lua_pushboolean(L, runtime->destroy_untagged);
+    lua_setfield(L, -2, "destroy_untagged");
     return 1;
 }
 
@@ -205,6 +231,8 @@ struct kumo_runtime *kumo_runtime_new(const struct kumo_options *options, struct
     runtime->log = options->log ? options->log : kumo_log_stderr;
     runtime->log_data = options->log ? options->log_data : NULL;
     runtime->log_level = options->log_level;
+    runtime->run_mode = options->run_mode;
+    runtime->destroy_untagged = options->destroy_untagged;
     kumo_xml_init();
     if (options->sandbox) {
         char message[1024] = "";
@@ -287,11 +315,30 @@ enum kumo_status kumo_runtime_set_var(struct kumo_runtime *runtime, const char *
 /* Runs the function below the top under the message handler, then encodes
  * its first result. Stack on entry: ... handler chunk. Leaves the stack as
  * it found it minus those two. */
+/* Runs in protected mode after a script in plan, dry-run or destroy mode:
+ * require("kumo.run").finish(result) reports the plan / the dry-run results
+ * / carries out the destruction, and returns what the run's result becomes. */
+static int finish_run(lua_State *L)
+{
+    lua_getglobal(L, "require");
+    lua_pushliteral(L, "kumo.run");
+    lua_call(L, 1, 1);
+    lua_getfield(L, -1, "finish");
+    lua_pushvalue(L, 1);
+    lua_call(L, 1, 1);
+    return 1;
+}
+
 static enum kumo_status call_chunk(struct kumo_runtime *runtime, int handler_index,
                                    char **result_json, struct kumo_error **error)
 {
     lua_State *L = runtime->L;
     int status = lua_pcall(L, 0, 1, handler_index);
+    if (status == LUA_OK && runtime->run_mode != KUMO_RUN_APPLY) {
+        lua_pushcfunction(L, finish_run);
+        lua_insert(L, -2);
+        status = lua_pcall(L, 1, 1, handler_index);
+    }
     if (status != LUA_OK) {
         struct kumo_error *e = status == LUA_ERRMEM ? kumo_error_new(KUMO_ERROR_MEMORY, "memory",
                                                                      NULL, "out of memory")

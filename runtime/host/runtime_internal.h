@@ -30,6 +30,8 @@ struct kumo_runtime {
     kumo_log_fn log;
     void *log_data;
     enum kumo_log_level log_level;
+    enum kumo_run_mode run_mode;
+    int destroy_untagged;
     int config_resolved;      /* region/endpoint resolved into `config` */
     int credentials_resolved; /* credentials resolved into `config` */
     struct kumo_config config;

@@ -132,7 +132,19 @@ enum kumo_log_level {
     KUMO_LOG_DEBUG = 0, /* one line per HTTP exchange; shown by `kumo run -v` */
     KUMO_LOG_INFO = 1,
     KUMO_LOG_WARN = 2,
-    KUMO_LOG_ERROR = 3
+    KUMO_LOG_ERROR = 3,
+    KUMO_LOG_REPORT = 4 /* the run's report (a plan, dry-run results): shown even with -q,
+                           printed by the `kumo` command without a prefix */
+};
+
+/* What a run does with the changes a script asks for (docs/plan.md). */
+enum kumo_run_mode {
+    KUMO_RUN_APPLY = 0,   /* make them */
+    KUMO_RUN_PLAN = 1,    /* reads are real, writes are recorded and not sent; the result
+                             is the plan */
+    KUMO_RUN_DRY_RUN = 2, /* writes are sent with DryRun=true: AWS checks permissions,
+                             nothing changes; the result lists allowed and denied actions */
+    KUMO_RUN_DESTROY = 3  /* remove what the script manages, in reverse order */
 };
 
 /* Receives one log line (no trailing newline). Secrets are already masked. */
@@ -163,6 +175,9 @@ struct kumo_options {
     const char *sandbox_state_path; /* with sandbox: load the simulated world from this
                                        JSON file and save it back after each run
                                        (atomically); NULL: in memory only */
+    enum kumo_run_mode run_mode;    /* KUMO_RUN_APPLY unless set */
+    int destroy_untagged;           /* with KUMO_RUN_DESTROY: also delete resources that lack
+                                       kumo's `kumo:stack` tag (normally refused) */
 };
 
 struct kumo_runtime;
