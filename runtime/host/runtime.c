@@ -160,8 +160,11 @@ static int kumo_raise(lua_State *L)
 /* The `kumo` library: version, vars, mode, is_error, raise, region, sleep. */
 static int luaopen_kumo(lua_State *L)
 {
-    static const luaL_Reg functions[] = {
-        {"is_error", kumo_is_error}, {"region", kumo_region}, {"sleep", kumo_sleep}, {NULL, NULL}};
+    static const luaL_Reg functions[] = {{"is_error", kumo_is_error},
+                                         {"raise", kumo_raise},
+                                         {"region", kumo_region},
+                                         {"sleep", kumo_sleep},
+                                         {NULL, NULL}};
     luaL_newlib(L, functions);
     lua_pushliteral(L, KUMO_VERSION_STRING);
     lua_setfield(L, -2, "version");
