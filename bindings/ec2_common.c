@@ -10,6 +10,7 @@
 #include "aws/call.h"
 
 #define MAX_PAGES 10000
+#define MAX_RESULTS 1000
 
 void kumo_ec2_call_pages(lua_State *L, const char *action, int params_index, const char *list_field)
 {
@@ -90,4 +91,32 @@ void kumo_ec2_set_dry_run(lua_State *L, int args_index, int params_index,
         lua_pushboolean(L, 1);
         lua_setfield(L, params_index, "DryRun");
     }
+}
+
+void kumo_ec2_describe_all(lua_State *L, const char *action, int params, int filters, int by_id,
+                           const char *list_field, kumo_ec2_item_fn convert)
+{
+    params = lua_absindex(L, params);
+    filters = lua_absindex(L, filters);
+    if (lua_rawlen(L, filters) > 0) {
+        lua_pushvalue(L, filters);
+        lua_setfield(L, params, "Filter");
+    }
+    if (!by_id) {
+        lua_pushinteger(L, MAX_RESULTS);
+        lua_setfield(L, params, "MaxResults");
+    }
+    kumo_ec2_call_pages(L, action, params, list_field);
+    int items = lua_gettop(L);
+    lua_Integer n = (lua_Integer)lua_rawlen(L, items);
+    lua_createtable(L, (int)n, 0);
+    kumo_mark_array(L);
+    lua_Integer count = 0;
+    for (lua_Integer i = 1; i <= n; i++) {
+        lua_rawgeti(L, items, i);
+        if (convert(L, lua_gettop(L)))
+            lua_rawseti(L, -3, ++count);
+        lua_pop(L, 1);
+    }
+    lua_remove(L, items);
 }

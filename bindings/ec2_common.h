@@ -22,6 +22,17 @@ struct kumo_check;
 void kumo_ec2_call_pages(lua_State *L, const char *action, int params_index,
                          const char *list_field);
 
+/* Converts one decoded response item (at `index`) into a result table on
+ * the stack; returns 1 when it pushed one, 0 to skip the item. */
+typedef int (*kumo_ec2_item_fn)(lua_State *L, int index);
+
+/* A whole Describe* call: sets `Filter` in the wire table at `params` from
+ * the filter list at `filters` (when not empty) and MaxResults=1000 unless
+ * `by_id` (EC2 refuses the two together), follows NextToken to the end, and
+ * pushes one array of the converted items of `list_field`. */
+void kumo_ec2_describe_all(lua_State *L, const char *action, int params, int filters, int by_id,
+                           const char *list_field, kumo_ec2_item_fn convert);
+
 /* Field `name` of the table at `index` when it is a string, else NULL. The
  * string stays valid while the table does. */
 const char *kumo_ec2_string(lua_State *L, int index, const char *name);

@@ -21,7 +21,6 @@
 
 #define NAME_MAX_LENGTH 255
 #define DESCRIPTION_MAX_LENGTH 255
-#define MAX_RESULTS 1000
 
 /* ---- argument helpers ---- */
 
@@ -264,7 +263,7 @@ static void copy_string(lua_State *L, int source, const char *from, const char *
 }
 
 /* Pushes the result shape of one securityGroupInfo item at `item`. */
-static void push_group(lua_State *L, int item)
+static int push_group(lua_State *L, int item)
 {
     item = lua_absindex(L, item);
     const char *owner = kumo_ec2_string(L, item, "ownerId");
@@ -281,6 +280,14 @@ static void push_group(lua_State *L, int item)
     lua_setfield(L, -2, "ingress");
     push_permissions(L, item, "ipPermissionsEgress", owner);
     lua_setfield(L, -2, "egress");
+    return 1;
+}
+
+/* Pushes the result shape of one securityGroupRuleSet item (with rule_id,
+ * group_id and direction); skips items it cannot express as a rule. */
+static int push_described_rule(lua_State *L, int item)
+{
+    return push_rule_item(L, item, 1);
 }
 
 /* ---- the bindings ---- */
@@ -467,26 +474,8 @@ static int ec2_describe_security_groups(lua_State *L)
     if (lua_getfield(L, 1, "filters") != LUA_TNIL)
         kumo_append_wire_filters(L, &check, -1, "filters", filters);
     lua_pop(L, 1);
-    if (lua_rawlen(L, filters) > 0) {
-        lua_pushvalue(L, filters);
-        lua_setfield(L, params, "Filter");
-    }
-    if (!by_id) {
-        lua_pushinteger(L, MAX_RESULTS);
-        lua_setfield(L, params, "MaxResults");
-    }
-
-    kumo_ec2_call_pages(L, "DescribeSecurityGroups", params, "securityGroupInfo");
-    int items = lua_gettop(L);
-    lua_Integer n = (lua_Integer)lua_rawlen(L, items);
-    lua_createtable(L, (int)n, 0);
-    kumo_mark_array(L);
-    for (lua_Integer i = 1; i <= n; i++) {
-        lua_rawgeti(L, items, i);
-        push_group(L, -1);
-        lua_rawseti(L, -3, i);
-        lua_pop(L, 1);
-    }
+    kumo_ec2_describe_all(L, "DescribeSecurityGroups", params, filters, by_id, "securityGroupInfo",
+                          push_group);
     return 1;
 }
 
@@ -518,27 +507,8 @@ static int ec2_describe_security_group_rules(lua_State *L)
     if (lua_getfield(L, 1, "filters") != LUA_TNIL)
         kumo_append_wire_filters(L, &check, -1, "filters", filters);
     lua_pop(L, 1);
-    if (lua_rawlen(L, filters) > 0) {
-        lua_pushvalue(L, filters);
-        lua_setfield(L, params, "Filter");
-    }
-    if (!by_id) {
-        lua_pushinteger(L, MAX_RESULTS);
-        lua_setfield(L, params, "MaxResults");
-    }
-
-    kumo_ec2_call_pages(L, "DescribeSecurityGroupRules", params, "securityGroupRuleSet");
-    int items = lua_gettop(L);
-    lua_Integer n = (lua_Integer)lua_rawlen(L, items);
-    lua_createtable(L, (int)n, 0);
-    kumo_mark_array(L);
-    lua_Integer count = 0;
-    for (lua_Integer i = 1; i <= n; i++) {
-        lua_rawgeti(L, items, i);
-        if (push_rule_item(L, -1, 1))
-            lua_rawseti(L, -3, ++count);
-        lua_pop(L, 1);
-    }
+    kumo_ec2_describe_all(L, "DescribeSecurityGroupRules", params, filters, by_id,
+                          "securityGroupRuleSet", push_described_rule);
     return 1;
 }
 

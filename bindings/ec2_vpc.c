@@ -10,10 +10,8 @@
 #include "bindings/ec2_common.h"
 #include "bindings/validate.h"
 
-#define MAX_RESULTS 1000
-
 /* Pushes the result shape of one vpcSet item at `item`. */
-static void push_vpc(lua_State *L, int item)
+static int push_vpc(lua_State *L, int item)
 {
     static const char *const copies[][2] = {
         {"vpcId", "vpc_id"}, {"cidrBlock", "cidr"}, {"state", "state"}, {"ownerId", "owner_id"}};
@@ -31,6 +29,7 @@ static void push_vpc(lua_State *L, int item)
     lua_setfield(L, -2, "is_default");
     kumo_ec2_push_tags(L, item);
     lua_setfield(L, -2, "tags");
+    return 1;
 }
 
 /* ec2.describe_vpcs{ vpc_ids = { "vpc-..." }?, name = "..."?,
@@ -66,26 +65,7 @@ static int ec2_describe_vpcs(lua_State *L)
     if (lua_getfield(L, 1, "filters") != LUA_TNIL)
         kumo_append_wire_filters(L, &check, -1, "filters", filters);
     lua_pop(L, 1);
-    if (lua_rawlen(L, filters) > 0) {
-        lua_pushvalue(L, filters);
-        lua_setfield(L, params, "Filter");
-    }
-    if (!by_id) {
-        lua_pushinteger(L, MAX_RESULTS);
-        lua_setfield(L, params, "MaxResults");
-    }
-
-    kumo_ec2_call_pages(L, "DescribeVpcs", params, "vpcSet");
-    int items = lua_gettop(L);
-    lua_Integer n = (lua_Integer)lua_rawlen(L, items);
-    lua_createtable(L, (int)n, 0);
-    kumo_mark_array(L);
-    for (lua_Integer i = 1; i <= n; i++) {
-        lua_rawgeti(L, items, i);
-        push_vpc(L, -1);
-        lua_rawseti(L, -3, i);
-        lua_pop(L, 1);
-    }
+    kumo_ec2_describe_all(L, "DescribeVpcs", params, filters, by_id, "vpcSet", push_vpc);
     return 1;
 }
 
