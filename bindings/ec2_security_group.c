@@ -333,17 +333,25 @@ static int ec2_create_security_group(lua_State *L)
     return 1;
 }
 
+/* Checks the argument table of a call on one group (`fields` allowed,
+ * group_id required) and pushes its wire table with GroupId set; returns
+ * the wire table's index. */
+static int start_group_call(lua_State *L, const struct kumo_check *check, const char *const *fields)
+{
+    check_arguments(L, check, fields);
+    const char *group_id = check_group_id(L, check, "group_id");
+    lua_newtable(L);
+    lua_pushstring(L, group_id);
+    lua_setfield(L, -2, "GroupId");
+    return lua_gettop(L);
+}
+
 /* Shared body of authorize_ingress and authorize_egress. */
 static int authorize(lua_State *L, const char *function, const char *action)
 {
     static const char *const fields[] = {"group_id", "rules", "tags", "dry_run", NULL};
     const struct kumo_check check = {function, KUMO_BINDING_LEVEL};
-    check_arguments(L, &check, fields);
-    const char *group_id = check_group_id(L, &check, "group_id");
-    lua_newtable(L);
-    int params = lua_gettop(L);
-    lua_pushstring(L, group_id);
-    lua_setfield(L, params, "GroupId");
+    int params = start_group_call(L, &check, fields);
     lua_getfield(L, 1, "rules");
     if (lua_isnil(L, -1))
         kumo_check_fail(L, &check, "rules", "required");
@@ -384,12 +392,7 @@ static int revoke(lua_State *L, const char *function, const char *action)
 {
     static const char *const fields[] = {"group_id", "rules", "rule_ids", "dry_run", NULL};
     const struct kumo_check check = {function, KUMO_BINDING_LEVEL};
-    check_arguments(L, &check, fields);
-    const char *group_id = check_group_id(L, &check, "group_id");
-    lua_newtable(L);
-    int params = lua_gettop(L);
-    lua_pushstring(L, group_id);
-    lua_setfield(L, params, "GroupId");
+    int params = start_group_call(L, &check, fields);
     int has_rules = lua_getfield(L, 1, "rules") != LUA_TNIL;
     int has_ids = lua_getfield(L, 1, "rule_ids") != LUA_TNIL;
     if (has_rules && has_ids)
