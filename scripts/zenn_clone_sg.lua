@@ -5,6 +5,8 @@
 --
 -- Returns { vpc_id, ecs_backend_security_group_id, rds_security_group_id }.
 -- To change a rule, edit its line below; `kumo run` again adds what is missing.
+-- `kumo run --plan` shows what a run would change; `--destroy` removes both
+-- groups (only those tagged kumo:stack=PREFIX, i.e. created by this script).
 local sg = require "kumo.sg"
 local vpc = require "kumo.vpc"
 local kumo = require "kumo"
@@ -17,6 +19,7 @@ local backend = sg.ensure{
   name = prefix .. "-ecs-backend-security-group",
   description = "ECS backend: HTTP from anywhere",
   vpc_id = vpc_id,
+  stack = prefix,
   ingress = {
     { protocol = "tcp", port = 80, cidr = "0.0.0.0/0", description = "HTTP from anywhere (IPv4)" },
     { protocol = "tcp", port = 80, cidr = "::/0",      description = "HTTP from anywhere (IPv6)" },
@@ -28,6 +31,7 @@ local rds = sg.ensure{
   name = prefix .. "-rds-security-group",
   description = "RDS: MySQL from ECS backend only",
   vpc_id = vpc_id,
+  stack = prefix,
   ingress = {
     { protocol = "tcp", port = 3306, source_group = backend.group_id,
       description = "MySQL from ECS backend" },

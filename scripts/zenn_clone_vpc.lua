@@ -13,6 +13,7 @@ local prefix = kumo.vars.prefix or "zenn-clone"
 local v = vpc.ensure{
   name = prefix .. "-vpc",
   cidr = kumo.vars.cidr or "10.0.0.0/16",
+  stack = prefix,
 }
 
 return { vpc_id = v.vpc_id, created = v.created }

@@ -4,12 +4,24 @@
  * (resolved once per runtime) -> SigV4 -> transport, with the SDKs'
  * standard retry rules -> XML decode -> Lua table, or a kumo.Error.
  *
+ * Retries follow aws/retry.h (standard, adaptive or legacy mode from
+ * AWS_RETRY_MODE / the profile; attempts from AWS_MAX_ATTEMPTS / the profile).
+ * Every attempt is signed anew, at the runtime clock plus the clock offset
+ * learnt from the Date header of earlier responses, and carries
+ * amz-sdk-invocation-id (one UUID per call) and amz-sdk-request
+ * ("attempt=N; max=M", with "ttl=..." in front once a response gave the
+ * server's time).
+ *
+ * Timeouts: KUMO_CONNECT_TIMEOUT_MS (default 10000) and KUMO_HTTP_TIMEOUT_MS
+ * (the whole exchange, default 60000), each 1..3600000.
+ *
  * C memory (signature, response) lives only inside the attempt loop, which
  * makes no Lua call that can raise; the result is pushed under lua_pcall and
  * errors are raised only after everything is freed.
  */
 #include "aws/call.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,8 +29,11 @@
 
 #include <lauxlib.h>
 
+#include "aws/credentials.h"
 #include "aws/http.h"
+#include "aws/intercept.h"
 #include "aws/query.h"
+#include "aws/retry.h"
 #include "aws/sigv4.h"
 #include "aws/xml.h"
 #include "host/error.h"
@@ -27,11 +42,10 @@
 #include "sandbox/sandbox.h"
 
 #define EC2_SERVICE "ec2"
-#define MAX_ATTEMPTS 3
 #define CONNECT_TIMEOUT_MS 10000
 #define TOTAL_TIMEOUT_MS 60000
+#define MAX_TIMEOUT_MS 3600000
 #define MAX_RESPONSE_BYTES (8u * 1024u * 1024u)
-#define MAX_BACKOFF_MS 20000
 #define CONTENT_TYPE "application/x-www-form-urlencoded; charset=utf-8"
 #define USER_AGENT "kumo/" KUMO_VERSION_STRING
 
@@ -58,7 +72,22 @@ struct failure {
     char request_id[128];
     const char *hint;
     long http_status;
-    int retryable;
+    enum kumo_transport_result transport; /* KUMO_TRANSPORT_OK: an HTTP answer arrived */
+};
+
+/* One call: what every attempt shares. */
+struct call_plan {
+    const char *action;
+    const struct endpoint *ep;
+    const char *body;
+    size_t body_length;
+    char invocation_id[37];
+    enum kumo_retry_mode mode;
+    int max_attempts;
+    long connect_timeout_ms;
+    long timeout_ms;
+    int have_server_time;          /* a response of this call carried a Date */
+    int64_t server_minus_local_ms; /* its estimate of server time - local time */
 };
 
 static int parse_endpoint(const char *url, struct endpoint *out)
@@ -97,36 +126,6 @@ static int parse_endpoint(const char *url, struct endpoint *out)
     return written > 0 && (size_t)written < sizeof out->url ? 0 : -1;
 }
 
-static int is_retryable_code(const char *code)
-{
-    static const char *const codes[] = {"RequestTimeout",
-                                        "RequestTimeoutException",
-                                        "PriorRequestNotComplete",
-                                        "Throttling",
-                                        "ThrottlingException",
-                                        "ThrottledException",
-                                        "RequestThrottledException",
-                                        "TooManyRequestsException",
-                                        "ProvisionedThroughputExceededException",
-                                        "TransactionInProgressException",
-                                        "RequestLimitExceeded",
-                                        "BandwidthLimitExceeded",
-                                        "LimitExceededException",
-                                        "RequestThrottled",
-                                        "SlowDown",
-                                        "EC2ThrottledException",
-                                        NULL};
-    for (size_t i = 0; codes[i]; i++)
-        if (strcmp(code, codes[i]) == 0)
-            return 1;
-    return 0;
-}
-
-static int is_retryable_status(long status)
-{
-    return status == 500 || status == 502 || status == 503 || status == 504;
-}
-
 static const char *hint_for_code(const char *code)
 {
     if (strcmp(code, "AuthFailure") == 0 || strcmp(code, "SignatureDoesNotMatch") == 0 ||
@@ -154,7 +153,6 @@ static void fail_from_response(struct failure *f, const struct kumo_http_respons
         snprintf(f->request_id, sizeof f->request_id, "%s", doc.request_id);
         if (!f->request_id[0] && response->request_id)
             snprintf(f->request_id, sizeof f->request_id, "%s", response->request_id);
-        f->retryable = is_retryable_status(response->status) || is_retryable_code(doc.code);
         f->hint = hint_for_code(doc.code);
         return;
     }
@@ -165,7 +163,6 @@ static void fail_from_response(struct failure *f, const struct kumo_http_respons
              ep->host, response->content_type ? response->content_type : "not given");
     if (response->request_id)
         snprintf(f->request_id, sizeof f->request_id, "%s", response->request_id);
-    f->retryable = is_retryable_status(response->status);
     if (response->status >= 300 && response->status < 400)
         f->hint = "kumo follows no redirects: check the endpoint URL";
 }
@@ -175,7 +172,7 @@ static void fail_from_transport(struct failure *f, enum kumo_transport_result re
 {
     f->kind = "http";
     f->http_status = 0;
-    f->retryable = 1;
+    f->transport = result;
     const char *code = KUMO_CODE_TRANSPORT_FAILED;
     switch (result) {
     case KUMO_TRANSPORT_CONNECT_FAILED:
@@ -188,13 +185,11 @@ static void fail_from_transport(struct failure *f, enum kumo_transport_result re
         break;
     case KUMO_TRANSPORT_TLS_FAILED:
         code = KUMO_CODE_TLS_FAILED;
-        f->retryable = 0;
         f->hint = "the server's certificate could not be verified; set AWS_CA_BUNDLE to the "
                   "CA that signed it";
         break;
     case KUMO_TRANSPORT_TOO_LARGE:
         code = KUMO_CODE_RESPONSE_TOO_LARGE;
-        f->retryable = 0;
         break;
     default:
         break;
@@ -267,27 +262,41 @@ static void ensure_region(lua_State *L, struct kumo_runtime *rt, const char *act
     rt->config_resolved = 1;
 }
 
-/* Resolves credentials once per runtime (after the region), raising a
- * kumo.Error of kind "credentials" (or "config") when there are none. */
+/* Raises the kumo.Error for a credential chain failure. */
+static int raise_credentials_error(lua_State *L, const char *action,
+                                   enum kumo_config_failure failure, const char *message)
+{
+    struct kumo_error_info info = {.kind = failure == KUMO_CONFIG_BAD ? "config" : "credentials",
+                                   .operation = action,
+                                   .code = failure == KUMO_CONFIG_BAD ? KUMO_CODE_CONFIG
+                                                                      : KUMO_CODE_NO_CREDENTIALS,
+                                   .message = message};
+    return kumo_error_raise(L, &info);
+}
+
+/* Sets up the credential chain once per runtime (after the region) and
+ * resolves it once, raising a kumo.Error of kind "credentials" (or
+ * "config") when there are no usable credentials. Later attempts ask the
+ * chain again (current_credentials), which refreshes temporary ones. */
 static void ensure_configured(lua_State *L, struct kumo_runtime *rt, const char *action)
 {
     ensure_region(L, rt, action);
     if (rt->credentials_resolved)
         return;
-    struct kumo_config_input input = {
-        .region_flag = rt->region, .profile_flag = rt->profile, .endpoint_flag = rt->endpoint};
-    char message[1024] = "";
-    enum kumo_config_failure failure =
-        kumo_config_resolve_credentials(&input, &rt->config, message, sizeof message);
-    if (failure != KUMO_CONFIG_OK) {
-        struct kumo_error_info info = {
-            .kind = failure == KUMO_CONFIG_NO_CREDENTIALS ? "credentials" : "config",
-            .operation = action,
-            .code =
-                failure == KUMO_CONFIG_NO_CREDENTIALS ? KUMO_CODE_NO_CREDENTIALS : KUMO_CODE_CONFIG,
-            .message = message};
-        kumo_error_raise(L, &info);
+    if (!rt->credentials) {
+        struct kumo_config_input input = {
+            .region_flag = rt->region, .profile_flag = rt->profile, .endpoint_flag = rt->endpoint};
+        rt->credentials = kumo_credential_chain_new(&input, &rt->config, rt->transport,
+                                                    rt->transport_data, rt->clock, rt->clock_data);
+        if (!rt->credentials)
+            luaL_error(L, "out of memory");
     }
+    char message[1024] = "";
+    const struct kumo_credentials *creds = NULL;
+    enum kumo_config_failure failure = KUMO_CONFIG_NO_CREDENTIALS;
+    if (kumo_credential_chain_get(rt->credentials, &creds, message, sizeof message, &failure) != 0)
+        raise_credentials_error(L, action, failure, message);
+    kumo_log(rt, KUMO_LOG_DEBUG, "credentials from %s", creds->source);
     rt->credentials_resolved = 1;
 }
 
@@ -298,18 +307,33 @@ const char *kumo_call_region(lua_State *L)
     return rt->config.region;
 }
 
-static void sleep_ms(int64_t ms)
+/* Sleeps through the runtime's hook (tests) or nanosleep. */
+static void pause_ms(struct kumo_runtime *rt, int64_t ms)
 {
+    if (ms <= 0)
+        return;
+    if (rt->retry.sleep_ms) {
+        rt->retry.sleep_ms(rt->retry.hook_data, ms);
+        return;
+    }
     struct timespec delay = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
     while (nanosleep(&delay, &delay) != 0)
         ;
 }
 
-static int64_t monotonic_ms(void)
+static int64_t monotonic_ms(struct kumo_runtime *rt)
 {
+    if (rt->retry.monotonic_ms)
+        return rt->retry.monotonic_ms(rt->retry.hook_data);
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+/* A random number in [0, 1) for the backoff jitter. */
+static double random_unit(struct kumo_runtime *rt)
+{
+    return (double)(kumo_runtime_random(rt) >> 11) * (1.0 / 9007199254740992.0);
 }
 
 static void format_invocation_id(struct kumo_runtime *rt, char out[37])
@@ -320,58 +344,161 @@ static void format_invocation_id(struct kumo_runtime *rt, char out[37])
              (unsigned)((b >> 48) & 0x3fff) | 0x8000, (unsigned long long)(b & 0xffffffffffffULL));
 }
 
-/* One signed exchange. Returns 1 with *response filled on a 2xx, 0 with
- * *failure filled otherwise. */
+/* Reads a timeout in ms from the environment. Returns 0 (with the default
+ * when unset or empty), or -1 when the value is not 1..MAX_TIMEOUT_MS. */
+static int timeout_from_env(const char *name, long fallback, long *out)
+{
+    const char *text = getenv(name);
+    *out = fallback;
+    if (!text || !*text)
+        return 0;
+    char *end = NULL;
+    long value = strtol(text, &end, 10);
+    if (*end != '\0' || value < 1 || value > MAX_TIMEOUT_MS || text[0] < '0' || text[0] > '9')
+        return -1;
+    *out = value;
+    return 0;
+}
+
+/* Fills the call-wide settings, or raises a kumo.Error of kind "config". */
+static void plan_call(lua_State *L, struct kumo_runtime *rt, struct call_plan *plan)
+{
+    const char *bad = NULL;
+    if (kumo_retry_mode_parse(rt->config.retry_mode, &plan->mode) != 0)
+        bad = "the retry mode must be standard, adaptive or legacy";
+    else if (timeout_from_env("KUMO_CONNECT_TIMEOUT_MS", CONNECT_TIMEOUT_MS,
+                              &plan->connect_timeout_ms) != 0)
+        bad = "KUMO_CONNECT_TIMEOUT_MS must be a number of milliseconds from 1 to 3600000";
+    else if (timeout_from_env("KUMO_HTTP_TIMEOUT_MS", TOTAL_TIMEOUT_MS, &plan->timeout_ms) != 0)
+        bad = "KUMO_HTTP_TIMEOUT_MS must be a number of milliseconds from 1 to 3600000";
+    if (bad) {
+        struct kumo_error_info info = {
+            .kind = "config", .operation = plan->action, .code = KUMO_CODE_CONFIG, .message = bad};
+        kumo_error_raise(L, &info);
+    }
+    plan->max_attempts = kumo_retry_max_attempts(plan->mode, rt->config.max_attempts);
+    format_invocation_id(rt, plan->invocation_id);
+}
+
+/* The amz-sdk-request value of an attempt. botocore adds "ttl=" (the server's
+ * time plus the timeout, from the Date of an earlier response of this call). */
+static void format_sdk_request(struct kumo_runtime *rt, const struct call_plan *plan, int attempt,
+                               char *out, size_t size)
+{
+    if (!plan->have_server_time) {
+        snprintf(out, size, "attempt=%d; max=%d", attempt, plan->max_attempts);
+        return;
+    }
+    int64_t ttl_ms = kumo_runtime_now_ms(rt) + plan->server_minus_local_ms + plan->timeout_ms;
+    time_t ttl = (time_t)(ttl_ms / 1000 - (ttl_ms % 1000 < 0));
+    struct tm tm;
+    char stamp[32] = "";
+    if (gmtime_r(&ttl, &tm))
+        strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+    snprintf(out, size, "ttl=%s; attempt=%d; max=%d", stamp, attempt, plan->max_attempts);
+}
+
+/* Reads the Date of a response: remembers the server's time for the ttl and
+ * sets the runtime's signing offset. Returns 1 when the offset changed by
+ * more than the skew threshold (the attempt was signed with a clock that was
+ * off). */
+static int learn_server_time(struct kumo_runtime *rt, struct call_plan *plan,
+                             const struct kumo_http_response *response)
+{
+    int64_t server_s;
+    if (!response->date || kumo_http_date_parse(response->date, &server_s) != 0)
+        return 0;
+    int64_t local_ms = kumo_runtime_now_ms(rt);
+    plan->have_server_time = 1;
+    plan->server_minus_local_ms = server_s * 1000 - local_ms;
+    int64_t before = rt->retry.clock_offset_ms;
+    int64_t after = kumo_clock_skew_offset(server_s * 1000, local_ms);
+    rt->retry.clock_offset_ms = after;
+    if (after != before)
+        kumo_log(rt, KUMO_LOG_DEBUG,
+                 "clock: the local clock is %lld s %s the server's; signing "
+                 "with %s",
+                 (long long)((after - before < 0 ? before - after : after - before) / 1000),
+                 after - before < 0 ? "ahead of" : "behind",
+                 after ? "the server's time" : "the local clock");
+    int64_t change = after - before;
+    return change > KUMO_CLOCK_SKEW_THRESHOLD_MS || change < -KUMO_CLOCK_SKEW_THRESHOLD_MS;
+}
+
 /* The credentials to sign one attempt with. Every attempt asks again, so
  * temporary credentials can be refreshed between attempts. Returns 0, or -1
  * with *f filled (kind "credentials"). */
 static int current_credentials(struct kumo_runtime *rt, struct signing_credentials *out,
                                struct failure *f)
 {
-    const struct kumo_config *cfg = &rt->config;
-    (void)f;
-    out->access_key_id = cfg->access_key_id;
-    out->secret_access_key = cfg->secret_access_key;
-    out->session_token = cfg->session_token && *cfg->session_token ? cfg->session_token : NULL;
+    if (!rt->credentials) { /* the sandbox: its fixed keys are in the config */
+        const struct kumo_config *cfg = &rt->config;
+        out->access_key_id = cfg->access_key_id;
+        out->secret_access_key = cfg->secret_access_key;
+        out->session_token = NULL;
+        return 0;
+    }
+    char message[1024] = "";
+    const struct kumo_credentials *creds = NULL;
+    enum kumo_config_failure failure = KUMO_CONFIG_NO_CREDENTIALS;
+    if (kumo_credential_chain_get(rt->credentials, &creds, message, sizeof message, &failure) !=
+        0) {
+        f->kind = failure == KUMO_CONFIG_BAD ? "config" : "credentials";
+        snprintf(f->code, sizeof f->code, "%s",
+                 failure == KUMO_CONFIG_BAD ? KUMO_CODE_CONFIG : KUMO_CODE_NO_CREDENTIALS);
+        snprintf(f->message, sizeof f->message, "%s", message);
+        return -1;
+    }
+    if (message[0]) /* a refresh failed; the current credentials are still good */
+        kumo_log(rt, KUMO_LOG_WARN, "%s", message);
+    out->access_key_id = creds->access_key_id;
+    out->secret_access_key = creds->secret_access_key;
+    out->session_token =
+        creds->session_token && *creds->session_token ? creds->session_token : NULL;
     return 0;
 }
 
-static int attempt_once(struct kumo_runtime *rt, const char *action, const struct endpoint *ep,
-                        const char *body, size_t body_length, const char *invocation_id,
-                        int attempt, struct kumo_http_response *response, struct failure *f)
+/* One signed exchange. Returns 1 with *response filled on a 2xx, 0 with
+ * *failure filled otherwise; *skewed says the response showed that this
+ * attempt was signed with a clock off by more than the threshold. */
+static int attempt_once(struct kumo_runtime *rt, struct call_plan *plan, int attempt,
+                        struct kumo_http_response *response, struct failure *f, int *skewed)
 {
     const struct kumo_config *cfg = &rt->config;
+    const struct endpoint *ep = plan->ep;
     struct signing_credentials creds;
+    *skewed = 0;
     if (current_credentials(rt, &creds, f) != 0)
         return 0;
     struct kumo_http_header to_sign[] = {{"Content-Type", CONTENT_TYPE}, {"Host", ep->host}};
+    int64_t signing_ms = kumo_runtime_now_ms(rt) + rt->retry.clock_offset_ms;
     struct kumo_sigv4_input input = {
         .method = "POST",
         .path = ep->path,
         .query = "",
         .headers = to_sign,
         .header_count = 2,
-        .payload = body,
-        .payload_length = body_length,
+        .payload = plan->body,
+        .payload_length = plan->body_length,
         .access_key_id = creds.access_key_id,
         .secret_access_key = creds.secret_access_key,
         .session_token = creds.session_token,
         .sign_session_token = true,
         .region = cfg->region,
         .service = EC2_SERVICE,
-        .unix_seconds = kumo_runtime_now_ms(rt) / 1000,
+        .unix_seconds = signing_ms / 1000 - (signing_ms % 1000 < 0),
         .normalize_path = true,
     };
     struct kumo_sigv4_output signature = {0};
     if (kumo_sigv4_sign(&input, &signature) != 0) {
         f->kind = "credentials";
-        f->retryable = 0;
+        f->transport = KUMO_TRANSPORT_TLS_FAILED; /* anything not retried */
         snprintf(f->code, sizeof f->code, "%s", "SigningFailed");
         snprintf(f->message, sizeof f->message, "cannot sign the request (out of memory?)");
         return 0;
     }
-    char sdk_request[64];
-    snprintf(sdk_request, sizeof sdk_request, "attempt=%d; max=%d", attempt, MAX_ATTEMPTS);
+    char sdk_request[96];
+    format_sdk_request(rt, plan, attempt, sdk_request, sizeof sdk_request);
     struct kumo_http_header headers[9];
     size_t count = 0;
     headers[count++] = (struct kumo_http_header){"Host", ep->host};
@@ -381,39 +508,90 @@ static int attempt_once(struct kumo_runtime *rt, const char *action, const struc
         headers[count++] = (struct kumo_http_header){"X-Amz-Security-Token", creds.session_token};
     headers[count++] = (struct kumo_http_header){"Authorization", signature.authorization};
     headers[count++] = (struct kumo_http_header){"User-Agent", USER_AGENT};
-    headers[count++] = (struct kumo_http_header){"amz-sdk-invocation-id", invocation_id};
+    headers[count++] = (struct kumo_http_header){"amz-sdk-invocation-id", plan->invocation_id};
     headers[count++] = (struct kumo_http_header){"amz-sdk-request", sdk_request};
     struct kumo_http_request request = {
         .method = "POST",
         .url = ep->url,
         .headers = headers,
         .header_count = count,
-        .body = body,
-        .body_length = body_length,
-        .connect_timeout_ms = CONNECT_TIMEOUT_MS,
-        .timeout_ms = TOTAL_TIMEOUT_MS,
+        .body = plan->body,
+        .body_length = plan->body_length,
+        .connect_timeout_ms = plan->connect_timeout_ms,
+        .timeout_ms = plan->timeout_ms,
         .max_response_bytes = MAX_RESPONSE_BYTES,
         .ca_bundle = cfg->ca_bundle,
         .allow_plain_http = ep->plain_http && cfg->endpoint_explicit,
     };
     char reason[512] = "";
-    int64_t started = monotonic_ms();
+    int64_t started = monotonic_ms(rt);
     enum kumo_transport_result result =
         rt->transport(rt->transport_data, &request, response, reason, sizeof reason);
-    long elapsed = (long)(monotonic_ms() - started);
+    long elapsed = (long)(monotonic_ms(rt) - started);
     kumo_sigv4_output_clear(&signature);
     if (result != KUMO_TRANSPORT_OK) {
         fail_from_transport(f, result, reason, ep);
-        kumo_log(rt, KUMO_LOG_DEBUG, "http %s failed (%s) %ld ms attempt %d/%d", action, f->code,
-                 elapsed, attempt, MAX_ATTEMPTS);
+        kumo_log(rt, KUMO_LOG_DEBUG, "http %s failed (%s) %ld ms attempt %d/%d", plan->action,
+                 f->code, elapsed, attempt, plan->max_attempts);
         return 0;
     }
-    kumo_log(rt, KUMO_LOG_DEBUG, "http %s %ld %ld ms attempt %d/%d", action, response->status,
-             elapsed, attempt, MAX_ATTEMPTS);
+    kumo_log(rt, KUMO_LOG_DEBUG, "http %s %ld %ld ms attempt %d/%d", plan->action, response->status,
+             elapsed, attempt, plan->max_attempts);
+    *skewed = learn_server_time(rt, plan, response);
     if (response->status >= 200 && response->status < 300)
         return 1;
     fail_from_response(f, response, ep);
     return 0;
+}
+
+/* Adaptive mode: waits for a token of the client-side rate limiter. */
+static void wait_for_send_token(struct kumo_runtime *rt, const struct call_plan *plan)
+{
+    if (plan->mode != KUMO_RETRY_ADAPTIVE)
+        return;
+    double wait_s;
+    while ((wait_s = kumo_rate_limiter_acquire(&rt->retry.limiter,
+                                               (double)monotonic_ms(rt) / 1000.0)) > 0) {
+        int64_t wait_ms = (int64_t)ceil(wait_s * 1000.0);
+        kumo_log(rt, KUMO_LOG_DEBUG, "rate limit %s: waiting %lld ms (adaptive retry mode)",
+                 plan->action, (long long)wait_ms);
+        pause_ms(rt, wait_ms);
+    }
+}
+
+/* The outcome of a failed attempt, as the retry policy sees it. */
+static struct kumo_retry_outcome outcome_of(const struct failure *f)
+{
+    struct kumo_retry_outcome o = {f->transport, f->http_status, f->code};
+    return o;
+}
+
+enum verdict { GIVE_UP, RETRY, QUOTA_EXHAUSTED };
+
+/* Decides about a failed attempt; on RETRY, *delay_ms is the backoff (0 for
+ * the one immediate retry after a clock-skew correction). Pays the quota. */
+static enum verdict decide(struct kumo_runtime *rt, const struct call_plan *plan,
+                           const struct failure *f, int attempt, int skewed, int *skew_retried,
+                           int *last_cost, int64_t *delay_ms)
+{
+    struct kumo_retry_outcome o = outcome_of(f);
+    *delay_ms = 0;
+    if (attempt >= plan->max_attempts)
+        return GIVE_UP;
+    if (skewed && !*skew_retried && kumo_retry_is_skew_code(f->code)) {
+        *skew_retried = 1;
+        return RETRY;
+    }
+    if (!kumo_retry_is_retryable(plan->mode, &o))
+        return GIVE_UP;
+    if (plan->mode != KUMO_RETRY_LEGACY) {
+        int cost = kumo_retry_cost(&o);
+        if (!kumo_retry_quota_acquire(&rt->retry.quota, cost))
+            return QUOTA_EXHAUSTED;
+        *last_cost = cost;
+    }
+    *delay_ms = kumo_retry_backoff_ms(plan->mode, attempt, random_unit(rt));
+    return RETRY;
 }
 
 struct decode_args {
@@ -433,15 +611,52 @@ static int decode_protected(lua_State *L)
     return args->ok ? 1 : 0;
 }
 
+/* Decodes a 2xx response (freeing it) and leaves only the result on the
+ * stack, or raises. */
+static int finish_success(lua_State *L, const struct call_plan *plan, int body_index,
+                          struct kumo_http_response *response, int attempts)
+{
+    char reason[256] = "";
+    struct decode_args args = {response, reason, sizeof reason, 0};
+    lua_pushcfunction(L, decode_protected);
+    lua_pushlightuserdata(L, &args);
+    int status = lua_pcall(L, 1, 1, 0);
+    char request_id[128] = "";
+    if (response->request_id)
+        snprintf(request_id, sizeof request_id, "%s", response->request_id);
+    long http_status = response->status;
+    kumo_http_response_clear(response);
+    if (status != LUA_OK)
+        return lua_error(L); /* memory error; the response is freed */
+    if (args.ok) {
+        lua_remove(L, body_index); /* leave only the response */
+        return 1;
+    }
+    char message[1200];
+    snprintf(message, sizeof message,
+             "the %.128s response from %.512s is not an EC2 document: %.256s", plan->action,
+             plan->ep->host, reason);
+    struct kumo_error_info info = {.kind = "http",
+                                   .operation = plan->action,
+                                   .code = KUMO_CODE_INVALID_RESPONSE,
+                                   .message = message,
+                                   .request_id = request_id[0] ? request_id : NULL,
+                                   .http_status = http_status,
+                                   .attempts = attempts};
+    return kumo_error_raise(L, &info);
+}
+
 int kumo_call_ec2(lua_State *L, const char *action, int params_index)
 {
     struct kumo_runtime *rt = kumo_runtime_from_lua(L);
     if (params_index != 0)
         params_index = lua_absindex(L, params_index);
+    if (kumo_intercept_before(L, rt, action, &params_index))
+        return 1; /* plan mode: recorded, answered without sending */
     kumo_query_push_body(L, action, KUMO_EC2_API_VERSION, params_index);
     int body_index = lua_gettop(L);
-    size_t body_length;
-    const char *body = lua_tolstring(L, -1, &body_length);
+    struct call_plan plan = {.action = action};
+    plan.body = lua_tolstring(L, -1, &plan.body_length);
     ensure_configured(L, rt, action);
 
     struct endpoint ep;
@@ -460,61 +675,56 @@ int kumo_call_ec2(lua_State *L, const char *action, int params_index)
                                                   "endpoint given explicitly"};
         return kumo_error_raise(L, &info);
     }
+    plan.ep = &ep;
+    plan_call(L, rt, &plan);
 
-    char invocation_id[37];
-    format_invocation_id(rt, invocation_id);
+    /* From here to the end of the loop no Lua call may raise. */
     struct failure f;
     struct kumo_http_response response;
-    int attempt = 0, succeeded = 0;
-    while (attempt < MAX_ATTEMPTS) {
+    int attempt = 0, succeeded = 0, skew_retried = 0, last_cost = 0;
+    enum verdict verdict = GIVE_UP;
+    for (;;) {
         attempt++;
         memset(&f, 0, sizeof f);
         kumo_http_response_init(&response, MAX_RESPONSE_BYTES);
-        succeeded =
-            attempt_once(rt, action, &ep, body, body_length, invocation_id, attempt, &response, &f);
-        if (succeeded || !f.retryable || attempt == MAX_ATTEMPTS)
+        wait_for_send_token(rt, &plan);
+        int skewed = 0;
+        succeeded = attempt_once(rt, &plan, attempt, &response, &f, &skewed);
+        if (plan.mode == KUMO_RETRY_ADAPTIVE)
+            kumo_rate_limiter_update(&rt->retry.limiter,
+                                     !succeeded && kumo_retry_is_throttling_code(f.code),
+                                     (double)monotonic_ms(rt) / 1000.0);
+        if (succeeded)
+            break;
+        int64_t delay_ms = 0;
+        verdict = decide(rt, &plan, &f, attempt, skewed, &skew_retried, &last_cost, &delay_ms);
+        if (verdict != RETRY)
             break;
         kumo_http_response_clear(&response);
-        int64_t cap_ms = (int64_t)1000 << (attempt - 1);
-        if (cap_ms > MAX_BACKOFF_MS)
-            cap_ms = MAX_BACKOFF_MS;
-        int64_t delay_ms = (int64_t)(kumo_runtime_random(rt) % (uint64_t)cap_ms);
-        kumo_log(rt, KUMO_LOG_DEBUG, "retry %s after %s in %lld ms", action, f.code,
-                 (long long)delay_ms);
-        sleep_ms(delay_ms);
+        kumo_log(rt, KUMO_LOG_DEBUG, "retry %s after %s%s in %lld ms (%d of %d attempts made)",
+                 action, f.code, skewed && delay_ms == 0 ? ", clock corrected," : "",
+                 (long long)delay_ms, attempt, plan.max_attempts);
+        pause_ms(rt, delay_ms);
     }
 
     if (succeeded) {
-        char reason[256] = "";
-        struct decode_args args = {&response, reason, sizeof reason, 0};
-        lua_pushcfunction(L, decode_protected);
-        lua_pushlightuserdata(L, &args);
-        int status = lua_pcall(L, 1, 1, 0);
-        char request_id[128] = "";
-        if (response.request_id)
-            snprintf(request_id, sizeof request_id, "%s", response.request_id);
-        long http_status = response.status;
-        kumo_http_response_clear(&response);
-        if (status != LUA_OK)
-            return lua_error(L); /* memory error; the response is freed */
-        if (args.ok) {
-            lua_remove(L, body_index); /* leave only the response */
-            return 1;
-        }
-        char message[1200];
-        snprintf(message, sizeof message,
-                 "the %.128s response from %.512s is not an EC2 document: %.256s", action, ep.host,
-                 reason);
-        struct kumo_error_info info = {.kind = "http",
-                                       .operation = action,
-                                       .code = KUMO_CODE_INVALID_RESPONSE,
-                                       .message = message,
-                                       .request_id = request_id[0] ? request_id : NULL,
-                                       .http_status = http_status,
-                                       .attempts = attempt};
-        return kumo_error_raise(L, &info);
+        if (plan.mode != KUMO_RETRY_LEGACY)
+            kumo_retry_quota_release(&rt->retry.quota,
+                                     last_cost ? last_cost : KUMO_RETRY_NO_RETRY_REFUND);
+        return finish_success(L, &plan, body_index, &response, attempt);
     }
     kumo_http_response_clear(&response);
+    if (f.kind && strcmp(f.kind, "aws") == 0 &&
+        kumo_intercept_error(L, rt, action, params_index, f.code, f.message, f.http_status)) {
+        lua_remove(L, body_index); /* dry run: allowed or denied, recorded */
+        return 1;
+    }
+    if (verdict == QUOTA_EXHAUSTED) {
+        size_t used = strlen(f.message);
+        snprintf(f.message + used, sizeof f.message - used,
+                 " (not retried: the retry quota of this run is exhausted; %d attempt%s made)",
+                 attempt, attempt == 1 ? "" : "s");
+    }
     struct kumo_error_info info = {.kind = f.kind,
                                    .operation = action,
                                    .code = f.code,

@@ -409,6 +409,67 @@ static enum kumo_config_failure resolve_ca_bundle(const struct kumo_config_input
     return config->ca_bundle ? KUMO_CONFIG_OK : out_of_memory(errbuf, errbuf_size);
 }
 
+/* A setting from `variable`, else the profile's `key`; *source says which
+ * (composed into buffer). NULL when neither is set. */
+static const char *env_or_profile(const struct kumo_config_input *input,
+                                  const struct kumo_config *config,
+                                  const struct shared_files *files, const char *variable,
+                                  const char *key, const char **source, char *buffer,
+                                  size_t buffer_size)
+{
+    const char *path = NULL;
+    const char *value = env(input, variable);
+    if (value) {
+        *source = variable;
+    } else if ((value = profile_get(config, files, key, &path))) {
+        snprintf(buffer, buffer_size, "profile %s in %s", config->profile, path);
+        *source = buffer;
+    }
+    return value;
+}
+
+static enum kumo_config_failure resolve_retry(const struct kumo_config_input *input,
+                                              struct kumo_config *config,
+                                              const struct shared_files *files, char *errbuf,
+                                              size_t errbuf_size)
+{
+    const char *source = NULL;
+    const char *attempts =
+        env_or_profile(input, config, files, "AWS_MAX_ATTEMPTS", "max_attempts", &source,
+                       config->retry_source_buffer[0], sizeof config->retry_source_buffer[0]);
+    if (attempts) {
+        char *end = NULL;
+        long n = strtol(attempts, &end, 10);
+        if (!isdigit((unsigned char)attempts[0]) || *end || n < 1 || n > 1000) {
+            set_error(errbuf, errbuf_size,
+                      "invalid max_attempts '%.40s' (from %s): expected a positive integer "
+                      "(at most 1000)",
+                      attempts, source);
+            return KUMO_CONFIG_BAD;
+        }
+        config->max_attempts = (int)n;
+        config->max_attempts_source = source;
+    }
+    const char *mode =
+        env_or_profile(input, config, files, "AWS_RETRY_MODE", "retry_mode", &source,
+                       config->retry_source_buffer[1], sizeof config->retry_source_buffer[1]);
+    if (mode) {
+        if (strcmp(mode, "standard") != 0 && strcmp(mode, "adaptive") != 0 &&
+            strcmp(mode, "legacy") != 0) {
+            set_error(errbuf, errbuf_size,
+                      "invalid retry_mode '%.40s' (from %s): expected standard, adaptive or "
+                      "legacy",
+                      mode, source);
+            return KUMO_CONFIG_BAD;
+        }
+        config->retry_mode = strdup(mode);
+        if (!config->retry_mode)
+            return out_of_memory(errbuf, errbuf_size);
+        config->retry_mode_source = source;
+    }
+    return KUMO_CONFIG_OK;
+}
+
 enum kumo_config_failure kumo_config_resolve(const struct kumo_config_input *input,
                                              struct kumo_config *config, char *errbuf,
                                              size_t errbuf_size)
@@ -450,7 +511,9 @@ enum kumo_config_failure kumo_config_resolve(const struct kumo_config_input *inp
     }
     if ((result = resolve_region(input, config, &files, errbuf, errbuf_size)) != KUMO_CONFIG_OK ||
         (result = resolve_endpoint(input, config, &files, errbuf, errbuf_size)) != KUMO_CONFIG_OK ||
-        (result = resolve_ca_bundle(input, config, &files, errbuf, errbuf_size)) != KUMO_CONFIG_OK)
+        (result = resolve_ca_bundle(input, config, &files, errbuf, errbuf_size)) !=
+            KUMO_CONFIG_OK ||
+        (result = resolve_retry(input, config, &files, errbuf, errbuf_size)) != KUMO_CONFIG_OK)
         goto error;
 
     shared_files_free(&files);
@@ -612,4 +675,119 @@ void kumo_config_clear(struct kumo_config *config)
     free(config->credentials_file);
     free(config->retry_mode);
     memset(config, 0, sizeof *config);
+}
+
+/* ---- For the credential chain ---------------------------------------------- */
+
+const char *kumo_config_env(const struct kumo_config_input *input, const char *name)
+{
+    struct kumo_config_input no_input = {0};
+    return env(input ? input : &no_input, name);
+}
+
+struct kumo_profile_files {
+    struct shared_files files;
+    struct kumo_config paths; /* only profile, config_file, credentials_file are set */
+};
+
+struct kumo_profile_files *kumo_profile_files_load(const struct kumo_config *config, char *errbuf,
+                                                   size_t errbuf_size)
+{
+    struct kumo_profile_files *files = calloc(1, sizeof *files);
+    if (!files) {
+        out_of_memory(errbuf, errbuf_size);
+        return NULL;
+    }
+    files->paths.config_file = config->config_file ? strdup(config->config_file) : NULL;
+    files->paths.credentials_file =
+        config->credentials_file ? strdup(config->credentials_file) : NULL;
+    if ((config->config_file && !files->paths.config_file) ||
+        (config->credentials_file && !files->paths.credentials_file)) {
+        out_of_memory(errbuf, errbuf_size);
+        kumo_profile_files_free(files);
+        return NULL;
+    }
+    if (shared_files_load(&files->paths, &files->files, errbuf, errbuf_size) != 0) {
+        kumo_profile_files_free(files);
+        return NULL;
+    }
+    return files;
+}
+
+int kumo_profile_files_has(const struct kumo_profile_files *files, const char *profile)
+{
+    return profile_exists(&files->files, profile);
+}
+
+const char *kumo_profile_files_get(const struct kumo_profile_files *files, const char *profile,
+                                   const char *key, const char **path_out)
+{
+    struct kumo_config named = files->paths;
+    named.profile = (char *)profile;
+    const char *path = NULL;
+    const char *value = profile_get(&named, &files->files, key, &path);
+    if (path_out)
+        *path_out = path;
+    return value;
+}
+
+int kumo_config_service_endpoint(const struct kumo_config_input *input,
+                                 const struct kumo_config *config,
+                                 const struct kumo_profile_files *files, const char *service,
+                                 const char *env_name, char **url, char *source, size_t source_size,
+                                 char *errbuf, size_t errbuf_size)
+{
+    struct kumo_config_input no_input = {0};
+    if (!input)
+        input = &no_input;
+    *url = NULL;
+    const char *path = NULL;
+    const char *endpoint = NULL;
+    const char *services = NULL;
+    char key[120];
+    if ((endpoint = env(input, env_name))) {
+        snprintf(source, source_size, "%s", env_name);
+    } else if ((endpoint = env(input, "AWS_ENDPOINT_URL"))) {
+        snprintf(source, source_size, "AWS_ENDPOINT_URL");
+    } else {
+        services = kumo_profile_files_get(files, config->profile, "services", &path);
+        if (services) {
+            char section[300];
+            snprintf(section, sizeof section, "services %s", services);
+            snprintf(key, sizeof key, "%s.endpoint_url", service);
+            endpoint = kumo_ini_get(files->files.config, section, key);
+            if (endpoint && *endpoint)
+                snprintf(source, source_size, "profile %s, [services %s] %s in %s", config->profile,
+                         services, key, files->paths.config_file);
+            else
+                endpoint = NULL;
+        }
+        if (!endpoint &&
+            (endpoint = kumo_profile_files_get(files, config->profile, "endpoint_url", &path)))
+            snprintf(source, source_size, "profile %s in %s", config->profile, path);
+    }
+    if (!endpoint)
+        return 0;
+    if (!valid_endpoint(endpoint)) {
+        set_error(errbuf, errbuf_size,
+                  "invalid endpoint URL '%.200s' (from %s): expected http(s)://host[:port][/path]",
+                  endpoint, source);
+        return -1;
+    }
+    *url = strdup(endpoint);
+    if (!*url) {
+        out_of_memory(errbuf, errbuf_size);
+        return -1;
+    }
+    return 1;
+}
+
+void kumo_profile_files_free(struct kumo_profile_files *files)
+{
+    if (!files)
+        return;
+    shared_files_free(&files->files);
+    free(files->paths.config_file);
+    free(files->paths.credentials_file);
+    free(files);
 }

@@ -14,6 +14,8 @@
  *              secret is an error) > static keys of the profile (credentials
  *              file first, then config file).
  *   ca bundle = AWS_CA_BUNDLE > profile ca_bundle
+ *   max_attempts = AWS_MAX_ATTEMPTS > profile max_attempts (a positive integer)
+ *   retry_mode = AWS_RETRY_MODE > profile retry_mode (standard, adaptive, legacy)
  *
  * A profile named explicitly (flag or AWS_PROFILE) that exists in neither
  * file is an error; the implicit "default" may be absent. In the config file
@@ -83,6 +85,7 @@ struct kumo_config {
     const char *max_attempts_source;
     char *retry_mode; /* "standard", "adaptive" or "legacy" (validated), or NULL */
     const char *retry_mode_source;
+    char retry_source_buffer[2][160]; /* storage for the two retry sources */
 };
 
 enum kumo_config_failure {
@@ -111,6 +114,45 @@ enum kumo_config_failure kumo_config_resolve(const struct kumo_config_input *inp
 enum kumo_config_failure kumo_config_resolve_credentials(const struct kumo_config_input *input,
                                                          struct kumo_config *config, char *errbuf,
                                                          size_t errbuf_size);
+
+/* ---- For the credential chain (credentials.c) ---------------------------- */
+
+/* An environment variable through input->getenv (NULL input: the process
+ * environment); empty counts as unset (NULL). */
+const char *kumo_config_env(const struct kumo_config_input *input, const char *name);
+
+/* Both shared files of a resolved config, loaded once, to read any profile. */
+struct kumo_profile_files;
+
+/* Loads config->config_file and config->credentials_file (a missing file is
+ * empty). Returns NULL with a message naming the file when one cannot be
+ * read or parsed, or when out of memory. */
+struct kumo_profile_files *kumo_profile_files_load(const struct kumo_config *config, char *errbuf,
+                                                   size_t errbuf_size);
+
+/* 1 when `profile` is defined in either file ([NAME] in credentials,
+ * [profile NAME] / [default] in config). */
+int kumo_profile_files_has(const struct kumo_profile_files *files, const char *profile);
+
+/* A setting of `profile` (credentials file first, then config file; empty
+ * values count as unset) and, in *path_out when not NULL, the file it came
+ * from. The pointer is valid until kumo_profile_files_free(). */
+const char *kumo_profile_files_get(const struct kumo_profile_files *files, const char *profile,
+                                   const char *key, const char **path_out);
+
+/* The endpoint of another service for config->profile: env_name (e.g.
+ * "AWS_ENDPOINT_URL_STS") > AWS_ENDPOINT_URL > profile [services NAME]
+ * `service`.endpoint_url > profile endpoint_url. Returns 1 with a malloc'ed
+ * URL in *url and its source in source, 0 when none is configured (use the
+ * service's default), or -1 with a message for an invalid URL or no memory. */
+int kumo_config_service_endpoint(const struct kumo_config_input *input,
+                                 const struct kumo_config *config,
+                                 const struct kumo_profile_files *files, const char *service,
+                                 const char *env_name, char **url, char *source, size_t source_size,
+                                 char *errbuf, size_t errbuf_size);
+
+/* Frees the files. NULL is allowed. */
+void kumo_profile_files_free(struct kumo_profile_files *files);
 
 /* Frees every string (secrets are zeroed first) and zeroes the struct.
  * NULL and an already-cleared struct are allowed. */

@@ -16,6 +16,7 @@
 
 #include <limits.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -388,6 +389,81 @@ int kumo_xml_parse_error(const char *body, size_t length, struct kumo_xml_error 
     }
     xmlFreeDoc(doc);
     return found;
+}
+
+/* ---- Text extraction ---------------------------------------------------- */
+
+static const xmlNode *find_path(const xmlNode *root, const char *path)
+{
+    const xmlNode *node = NULL;
+    const char *p = path;
+    while (*p) {
+        size_t n = strcspn(p, "/");
+        char name[128];
+        if (n == 0 || n >= sizeof name)
+            return NULL;
+        memcpy(name, p, n);
+        name[n] = '\0';
+        if (node == NULL)
+            node = is_element(root, name) ? root : NULL;
+        else
+            node = child_element(node, name);
+        if (node == NULL)
+            return NULL;
+        p += n;
+        if (*p == '/')
+            p++;
+    }
+    return node;
+}
+
+static char *element_text(const xmlNode *element)
+{
+    xmlChar *content = xmlNodeGetContent(element);
+    if (content == NULL)
+        return NULL;
+    const char *start = (const char *)content;
+    size_t n = strlen(start);
+    while (n > 0 && strchr(" \t\r\n", *start)) {
+        start++;
+        n--;
+    }
+    while (n > 0 && strchr(" \t\r\n", start[n - 1]))
+        n--;
+    char *text = malloc(n + 1);
+    if (text != NULL) {
+        memcpy(text, start, n);
+        text[n] = '\0';
+    }
+    memset(content, 0, strlen((const char *)content));
+    xmlFree(content);
+    return text;
+}
+
+int kumo_xml_extract_texts(const char *body, size_t length, const char *const *paths, char **values,
+                           size_t count, char *errbuf, size_t errbuf_size)
+{
+    for (size_t i = 0; i < count; i++)
+        values[i] = NULL;
+    xmlDocPtr doc = parse_document(body, length, errbuf, errbuf_size);
+    if (doc == NULL)
+        return -1;
+    xmlNode *root = xmlDocGetRootElement(doc);
+    int result = 0;
+    for (size_t i = 0; i < count && result == 0; i++) {
+        const xmlNode *element = find_path(root, paths[i]);
+        if (element != NULL && (values[i] = element_text(element)) == NULL)
+            result = -1;
+    }
+    xmlFreeDoc(doc);
+    if (result != 0) {
+        copy_message(errbuf, errbuf_size, "out of memory");
+        for (size_t i = 0; i < count; i++) {
+            free(values[i]);
+            values[i] = NULL;
+        }
+    }
+    return result;
 }
 
 static pthread_once_t xml_once = PTHREAD_ONCE_INIT;

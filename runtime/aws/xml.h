@@ -53,6 +53,17 @@ struct kumo_xml_error {
  * document), with `out` all "". Never raises; no Lua. */
 int kumo_xml_parse_error(const char *body, size_t length, struct kumo_xml_error *out);
 
+/* Finds, for each of the `count` paths, the element reached from the root by
+ * local names separated by '/' (the root's own name first, e.g.
+ * "AssumeRoleResponse/AssumeRoleResult/Credentials/AccessKeyId"; the first
+ * child of that name at each step) and stores its text, trimmed, as a
+ * malloc'ed string in values[i] (NULL when the element is absent). Parsing
+ * is locked down as above. Returns 0, or -1 with every values[i] NULL and a
+ * one-line reason in errbuf (not XML, a DOCTYPE, out of memory). The caller
+ * frees the values (they may be secrets: wipe them first). No Lua. */
+int kumo_xml_extract_texts(const char *body, size_t length, const char *const *paths, char **values,
+                           size_t count, char *errbuf, size_t errbuf_size);
+
 /* Initialises libxml2 once per process (thread-safe); call before parsing
  * from several threads. kumo_runtime_new() calls it. */
 void kumo_xml_init(void);

@@ -235,6 +235,7 @@ static int command_run(int argc, char **argv)
                     : args.destroy ? KUMO_RUN_DESTROY
                                    : KUMO_RUN_APPLY,
         .destroy_untagged = args.force,
+        .libraries = KUMO_LIBS_ALL, /* the user's own scripts: every Lua library */
     };
     struct kumo_error *error = NULL;
     struct kumo_runtime *runtime = kumo_runtime_new(&options, &error);

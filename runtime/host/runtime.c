@@ -17,11 +17,14 @@
 #include <lualib.h>
 
 #include "aws/call.h"
+#include "aws/credentials.h"
 #include "aws/http.h"
 #include "aws/json.h"
 #include "aws/xml.h"
 #include "bindings/bindings.h"
 #include "host/error.h"
+#include "host/host_modules.h"
+#include "host/limits.h"
 #include "host/log.h"
 #include "host/runtime_internal.h"
 #include "host/stdlib.h"
@@ -29,6 +32,7 @@
 
 #define RUNTIME_REGISTRY_KEY "kumo.runtime"
 #define VARS_REGISTRY_KEY "kumo.vars"
+#define MODULE_REGISTRY_KEY "kumo.module" /* the kumo library table (for kumo.input) */
 
 struct kumo_runtime *kumo_runtime_from_lua(lua_State *L)
 {
@@ -130,10 +134,20 @@ static int kumo_sleep(lua_State *L)
 {
     lua_Number seconds = luaL_checknumber(L, 1);
     luaL_argcheck(L, seconds >= 0 && seconds <= 3600, 1, "seconds must be between 0 and 3600");
-    struct timespec delay = {.tv_sec = (time_t)seconds,
-                             .tv_nsec = (long)((seconds - (lua_Number)(time_t)seconds) * 1e9)};
-    while (nanosleep(&delay, &delay) != 0)
-        ;
+    /* in slices, so that a cancel or the time limit stops the wait */
+    int64_t left_ns = (int64_t)(seconds * 1e9);
+    do {
+        kumo_limits_check(L);
+        int64_t slice = left_ns < KUMO_LIMIT_SLEEP_SLICE_MS * 1000000LL
+                            ? left_ns
+                            : KUMO_LIMIT_SLEEP_SLICE_MS * 1000000LL;
+        struct timespec delay = {.tv_sec = (time_t)(slice / 1000000000),
+                                 .tv_nsec = (long)(slice % 1000000000)};
+        while (nanosleep(&delay, &delay) != 0)
+            ;
+        left_ns -= slice;
+    } while (left_ns > 0);
+    kumo_limits_check(L);
     return 0;
 }
 
@@ -157,7 +171,8 @@ static int kumo_raise(lua_State *L)
     return kumo_error_raise(L, &info);
 }
 
-/* The `kumo` library: version, vars, mode, is_error, raise, region, sleep. */
+/* The `kumo` library: version, vars, input, mode, is_error, raise, region,
+ * sleep. */
 static int luaopen_kumo(lua_State *L)
 {
     static const luaL_Reg functions[] = {{"is_error", kumo_is_error},
@@ -166,6 +181,8 @@ static int luaopen_kumo(lua_State *L)
                                          {"sleep", kumo_sleep},
                                          {NULL, NULL}};
     luaL_newlib(L, functions);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, LUA_REGISTRYINDEX, MODULE_REGISTRY_KEY);
     lua_pushliteral(L, KUMO_VERSION_STRING);
     lua_setfield(L, -2, "version");
     lua_getfield(L, LUA_REGISTRYINDEX, VARS_REGISTRY_KEY);
@@ -185,7 +202,8 @@ static int setup_state(lua_State *L)
     struct kumo_runtime *runtime = lua_touserdata(L, 1);
     lua_pushlightuserdata(L, runtime);
     lua_setfield(L, LUA_REGISTRYINDEX, RUNTIME_REGISTRY_KEY);
-    luaL_openlibs(L);
+    kumo_libraries_open(L, runtime->libraries);
+    kumo_host_modules_setup(L);
     kumo_error_register(L);
     kumo_xml_register_array_metatable(L);
     lua_newtable(L);
@@ -197,6 +215,8 @@ static int setup_state(lua_State *L)
     luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
     lua_pushcfunction(L, luaopen_kumo_net);
     lua_setfield(L, -2, "kumo.net");
+    lua_pushcfunction(L, luaopen_kumo_plan);
+    lua_setfield(L, -2, "kumo.plan");
     lua_pop(L, 1);
     kumo_stdlib_install(L, runtime->stdlib_path);
     return 0;
@@ -236,6 +256,10 @@ struct kumo_runtime *kumo_runtime_new(const struct kumo_options *options, struct
     runtime->log_level = options->log_level;
     runtime->run_mode = options->run_mode;
     runtime->destroy_untagged = options->destroy_untagged;
+    runtime->libraries = options->libraries & KUMO_LIBS_ALL;
+    runtime->limits.memory_limit = options->memory_limit_bytes;
+    runtime->limits.time_limit_ms = options->time_limit_ms > 0 ? options->time_limit_ms : 0;
+    atomic_init(&runtime->limits.cancel, 0);
     kumo_xml_init();
     if (options->sandbox) {
         char message[1024] = "";
@@ -270,19 +294,31 @@ struct kumo_runtime *kumo_runtime_new(const struct kumo_options *options, struct
     if (runtime->random_state == 0)
         runtime->random_state = 0x9E3779B97F4A7C15ULL;
 
-    runtime->L = luaL_newstate();
-    if (!runtime->L)
-        goto out_of_memory;
-    lua_pushcfunction(runtime->L, setup_state);
-    lua_pushlightuserdata(runtime->L, runtime);
-    if (lua_pcall(runtime->L, 1, 0, 0) != LUA_OK) {
-        const char *message = lua_tostring(runtime->L, -1);
+    lua_State *L = lua_newstate(kumo_limits_alloc, runtime);
+    if (!L)
+        goto setup_failed;
+    runtime->L = L;
+    kumo_limits_attach(runtime, L);
+    lua_pushcfunction(L, setup_state);
+    lua_pushlightuserdata(L, runtime);
+    if (lua_pcall(L, 1, 0, 0) != LUA_OK)
+        goto setup_failed;
+    kumo_limits_reset_refusals(runtime);
+    return runtime;
+
+setup_failed:
+    if (runtime->limits.memory_limit && runtime->limits.refusals) {
+        char text[160];
+        snprintf(text, sizeof text, "memory_limit_bytes (%zu) is too small for the kumo libraries",
+                 runtime->limits.memory_limit);
+        set_error(error, kumo_error_new(KUMO_ERROR_LIMIT, "limit", "MemoryLimitExceeded", text));
+    } else {
+        const char *message = L ? lua_tostring(L, -1) : NULL;
         set_error(error, kumo_error_new(KUMO_ERROR_MEMORY, "memory", NULL,
                                         message ? message : "cannot set up the Lua state"));
-        kumo_runtime_destroy(runtime);
-        return NULL;
     }
-    return runtime;
+    kumo_runtime_destroy(runtime);
+    return NULL;
 
 out_of_memory:
     set_error(error, kumo_error_new(KUMO_ERROR_MEMORY, "memory", NULL, "out of memory"));
@@ -302,22 +338,90 @@ static int set_var(lua_State *L)
 enum kumo_status kumo_runtime_set_var(struct kumo_runtime *runtime, const char *key,
                                       const char *value)
 {
-    if (!runtime || !key || !*key || !value)
+    if (!runtime || !key || !*key || !value || runtime->running)
         return KUMO_ERROR_USAGE;
     lua_State *L = runtime->L;
     lua_pushcfunction(L, set_var);
     lua_pushlightuserdata(L, (void *)key);
     lua_pushlightuserdata(L, (void *)value);
+    enum kumo_status status = KUMO_OK;
     if (lua_pcall(L, 2, 0, 0) != LUA_OK) {
         lua_pop(L, 1);
+        status = runtime->limits.memory_limit && runtime->limits.refusals ? KUMO_ERROR_LIMIT
+                                                                          : KUMO_ERROR_MEMORY;
+    }
+    kumo_limits_reset_refusals(runtime);
+    return status;
+}
+
+/* Protected: decodes the JSON text (stack 1, a light userdata) and pushes
+ * the value, or pushes nil and the decoder's message. */
+static int decode_input(lua_State *L)
+{
+    const char *text = lua_touserdata(L, 1);
+    char message[256];
+    if (kumo_json_push_decoded(L, text, strlen(text), message, sizeof message) != 0) {
+        lua_pushnil(L);
+        lua_pushstring(L, message);
+        return 2;
+    }
+    return 1;
+}
+
+enum kumo_status kumo_runtime_set_input_json(struct kumo_runtime *runtime, const char *json,
+                                             struct kumo_error **error)
+{
+    if (error)
+        *error = NULL;
+    if (!runtime || runtime->running) {
+        set_error(error,
+                  kumo_error_new(KUMO_ERROR_USAGE, "usage", NULL,
+                                 runtime ? "kumo_runtime_set_input_json: a run is in progress"
+                                         : "kumo_runtime_set_input_json: no runtime"));
+        return KUMO_ERROR_USAGE;
+    }
+    if (!json) {
+        free(runtime->input_json);
+        runtime->input_json = NULL;
+        return KUMO_OK;
+    }
+    lua_State *L = runtime->L;
+    int top = lua_gettop(L);
+    lua_pushcfunction(L, decode_input);
+    lua_pushlightuserdata(L, (void *)json);
+    enum kumo_status status = KUMO_OK;
+    if (lua_pcall(L, 1, LUA_MULTRET, 0) != LUA_OK) {
+        status = runtime->limits.memory_limit && runtime->limits.refusals ? KUMO_ERROR_LIMIT
+                                                                          : KUMO_ERROR_MEMORY;
+        set_error(error, kumo_error_new(status, status == KUMO_ERROR_LIMIT ? "limit" : "memory",
+                                        status == KUMO_ERROR_LIMIT ? "MemoryLimitExceeded" : NULL,
+                                        "the input does not fit in memory"));
+    } else if (lua_gettop(L) - top == 2) {
+        char text[400];
+        snprintf(text, sizeof text, "input: %s", lua_tostring(L, -1));
+        set_error(error, kumo_error_new(KUMO_ERROR_USAGE, "usage", "InvalidInput", text));
+        status = KUMO_ERROR_USAGE;
+    }
+    lua_settop(L, top);
+    kumo_limits_reset_refusals(runtime);
+    if (status != KUMO_OK)
+        return status;
+    char *copy = strdup(json);
+    if (!copy) {
+        set_error(error, kumo_error_new(KUMO_ERROR_MEMORY, "memory", NULL, "out of memory"));
         return KUMO_ERROR_MEMORY;
     }
+    free(runtime->input_json);
+    runtime->input_json = copy;
     return KUMO_OK;
 }
 
-/* Runs the function below the top under the message handler, then encodes
- * its first result. Stack on entry: ... handler chunk. Leaves the stack as
- * it found it minus those two. */
+void kumo_runtime_cancel(struct kumo_runtime *runtime)
+{
+    if (runtime)
+        atomic_store(&runtime->limits.cancel, 1);
+}
+
 /* Runs in protected mode after a script in plan, dry-run or destroy mode:
  * require("kumo.run").finish(result) reports the plan / the dry-run results
  * / carries out the destruction, and returns what the run's result becomes. */
@@ -332,20 +436,58 @@ static int finish_run(lua_State *L)
     return 1;
 }
 
+/* Protected: decodes the run's input (stack 1: the JSON text as a light
+ * userdata, or NULL), sets kumo.input, and returns it (nothing without
+ * input). Invalid JSON cannot happen: kumo_runtime_set_input_json() checked. */
+static int push_run_input(lua_State *L)
+{
+    const char *text = lua_touserdata(L, 1);
+    lua_settop(L, 0);
+    lua_getfield(L, LUA_REGISTRYINDEX, MODULE_REGISTRY_KEY);
+    char message[256];
+    if (text && kumo_json_push_decoded(L, text, strlen(text), message, sizeof message) != 0)
+        return luaL_error(L, "input: %s", message);
+    if (!text)
+        lua_pushnil(L);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, 1, "input");
+    return text ? 1 : 0;
+}
+
+/* The public error for a failed Lua call (status from lua_pcall or a load,
+ * error value on top). */
+static struct kumo_error *error_of_failure(struct kumo_runtime *runtime, int status,
+                                           enum kumo_status fallback)
+{
+    lua_State *L = runtime->L;
+    enum kumo_status limit = kumo_limits_status(runtime, status);
+    if (limit != KUMO_OK)
+        return kumo_limits_error(runtime, L, -1, limit);
+    if (status == LUA_ERRMEM)
+        return kumo_error_new(KUMO_ERROR_MEMORY, "memory", NULL, "out of memory");
+    return kumo_error_from_lua(L, -1, fallback);
+}
+
+/* Runs the chunk on top (its input as argument) under the message handler
+ * at handler_index, then encodes its first result. Leaves the stack as it
+ * was below the handler. */
 static enum kumo_status call_chunk(struct kumo_runtime *runtime, int handler_index,
                                    char **result_json, struct kumo_error **error)
 {
     lua_State *L = runtime->L;
-    int status = lua_pcall(L, 0, 1, handler_index);
+    int base = lua_gettop(L);
+    lua_pushcfunction(L, push_run_input);
+    lua_pushlightuserdata(L, runtime->input_json);
+    int status = lua_pcall(L, 1, LUA_MULTRET, handler_index);
+    if (status == LUA_OK)
+        status = lua_pcall(L, lua_gettop(L) - base, 1, handler_index);
     if (status == LUA_OK && runtime->run_mode != KUMO_RUN_APPLY) {
         lua_pushcfunction(L, finish_run);
         lua_insert(L, -2);
         status = lua_pcall(L, 1, 1, handler_index);
     }
     if (status != LUA_OK) {
-        struct kumo_error *e = status == LUA_ERRMEM ? kumo_error_new(KUMO_ERROR_MEMORY, "memory",
-                                                                     NULL, "out of memory")
-                                                    : kumo_error_from_lua(L, -1, KUMO_ERROR_SCRIPT);
+        struct kumo_error *e = error_of_failure(runtime, status, KUMO_ERROR_SCRIPT);
         enum kumo_status result = e ? e->status : KUMO_ERROR_MEMORY;
         set_error(error, e);
         lua_settop(L, handler_index - 1);
@@ -355,7 +497,12 @@ static enum kumo_status call_chunk(struct kumo_runtime *runtime, int handler_ind
     if (result_json) {
         char message[512];
         *result_json = kumo_json_encode(L, -1, 1, message, sizeof message);
-        if (!*result_json) {
+        enum kumo_status limit = *result_json ? KUMO_OK : kumo_limits_status(runtime, LUA_ERRMEM);
+        if (limit != KUMO_OK) {
+            struct kumo_error *e = kumo_limits_error(runtime, L, -1, limit);
+            result = e ? e->status : KUMO_ERROR_MEMORY;
+            set_error(error, e);
+        } else if (!*result_json) {
             char text[600];
             snprintf(text, sizeof text, "the script's result cannot be written as JSON: %s",
                      message);
@@ -396,6 +543,13 @@ static enum kumo_status run_loaded(struct kumo_runtime *runtime, int handler_ind
 {
     lua_State *L = runtime->L;
     if (load_status != LUA_OK) {
+        enum kumo_status limit = kumo_limits_status(runtime, load_status);
+        if (limit != KUMO_OK) {
+            struct kumo_error *e = kumo_limits_error(runtime, L, -1, limit);
+            set_error(error, e);
+            lua_settop(L, handler_index - 1);
+            return e ? limit : KUMO_ERROR_MEMORY;
+        }
         const char *message = lua_tostring(L, -1);
         enum kumo_status status = load_status == LUA_ERRMEM    ? KUMO_ERROR_MEMORY
                                   : load_status == LUA_ERRFILE ? KUMO_ERROR_USAGE
@@ -409,7 +563,7 @@ static enum kumo_status run_loaded(struct kumo_runtime *runtime, int handler_ind
     return save_sandbox(runtime, status, result_json, error);
 }
 
-/* Lets a script `require` modules that sit next to it. */
+/* Lets a script `require` modules that sit next to it (KUMO_LIB_FILES). */
 static void add_script_dir_to_path(lua_State *L, const char *path)
 {
     const char *slash = strrchr(path, '/');
@@ -430,17 +584,42 @@ static int prepare_file_run(lua_State *L)
     return 0;
 }
 
-enum kumo_status kumo_runtime_run_file(struct kumo_runtime *runtime, const char *path,
-                                       char **result_json, struct kumo_error **error)
+/* The checks every run starts with; KUMO_OK, or a usage error stored. */
+static enum kumo_status check_run(struct kumo_runtime *runtime, const void *script,
+                                  char **result_json, struct kumo_error **error)
 {
     if (error)
         *error = NULL;
     if (result_json)
         *result_json = NULL;
-    if (!runtime || !path) {
-        set_error(error, kumo_error_new(KUMO_ERROR_USAGE, "usage", NULL, "no script given"));
-        return KUMO_ERROR_USAGE;
-    }
+    const char *refusal = !runtime || !script ? "no script given"
+                          : runtime->running  ? "a run is already in progress on this runtime"
+                                              : NULL;
+    if (!refusal)
+        return KUMO_OK;
+    set_error(error, kumo_error_new(KUMO_ERROR_USAGE, "usage", NULL, refusal));
+    return KUMO_ERROR_USAGE;
+}
+
+static void begin_run(struct kumo_runtime *runtime)
+{
+    runtime->running = 1;
+    kumo_limits_run_begin(runtime);
+}
+
+static enum kumo_status end_run(struct kumo_runtime *runtime, enum kumo_status status)
+{
+    kumo_limits_run_end(runtime);
+    runtime->running = 0;
+    return status;
+}
+
+enum kumo_status kumo_runtime_run_file(struct kumo_runtime *runtime, const char *path,
+                                       char **result_json, struct kumo_error **error)
+{
+    enum kumo_status checked = check_run(runtime, path, result_json, error);
+    if (checked != KUMO_OK)
+        return checked;
     FILE *probe = fopen(path, "r");
     if (!probe) {
         char text[1024];
@@ -450,37 +629,41 @@ enum kumo_status kumo_runtime_run_file(struct kumo_runtime *runtime, const char 
     }
     fclose(probe);
     lua_State *L = runtime->L;
-    lua_pushcfunction(L, prepare_file_run);
-    lua_pushlightuserdata(L, (void *)path);
-    if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
-        lua_pop(L, 1);
-        set_error(error, kumo_error_new(KUMO_ERROR_MEMORY, "memory", NULL, "out of memory"));
-        return KUMO_ERROR_MEMORY;
+    begin_run(runtime);
+    if (runtime->libraries & KUMO_LIB_FILES) {
+        lua_pushcfunction(L, prepare_file_run);
+        lua_pushlightuserdata(L, (void *)path);
+        if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
+            lua_pop(L, 1);
+            enum kumo_status limit = kumo_limits_status(runtime, LUA_ERRMEM);
+            set_error(error,
+                      limit != KUMO_OK
+                          ? kumo_error_new(limit, "limit", "MemoryLimitExceeded",
+                                           "the script exceeded its memory limit")
+                          : kumo_error_new(KUMO_ERROR_MEMORY, "memory", NULL, "out of memory"));
+            return end_run(runtime, limit != KUMO_OK ? limit : KUMO_ERROR_MEMORY);
+        }
     }
     lua_pushcfunction(L, kumo_error_message_handler);
     int handler_index = lua_gettop(L);
     int load_status = luaL_loadfilex(L, path, "t");
-    return run_loaded(runtime, handler_index, load_status, result_json, error);
+    return end_run(runtime, run_loaded(runtime, handler_index, load_status, result_json, error));
 }
 
 enum kumo_status kumo_runtime_run_string(struct kumo_runtime *runtime, const char *chunk_name,
                                          const char *source, char **result_json,
                                          struct kumo_error **error)
 {
-    if (error)
-        *error = NULL;
-    if (result_json)
-        *result_json = NULL;
-    if (!runtime || !source) {
-        set_error(error, kumo_error_new(KUMO_ERROR_USAGE, "usage", NULL, "no script given"));
-        return KUMO_ERROR_USAGE;
-    }
+    enum kumo_status checked = check_run(runtime, source, result_json, error);
+    if (checked != KUMO_OK)
+        return checked;
     lua_State *L = runtime->L;
+    begin_run(runtime);
     lua_pushcfunction(L, kumo_error_message_handler);
     int handler_index = lua_gettop(L);
     int load_status =
         luaL_loadbufferx(L, source, strlen(source), chunk_name ? chunk_name : "=script", "t");
-    return run_loaded(runtime, handler_index, load_status, result_json, error);
+    return end_run(runtime, run_loaded(runtime, handler_index, load_status, result_json, error));
 }
 
 void kumo_runtime_destroy(struct kumo_runtime *runtime)
@@ -493,10 +676,12 @@ void kumo_runtime_destroy(struct kumo_runtime *runtime)
         kumo_curl_transport_free(runtime->curl);
     if (runtime->sandbox)
         kumo_sandbox_free(runtime->sandbox);
+    kumo_credential_chain_free(runtime->credentials);
     kumo_config_clear(&runtime->config);
     free(runtime->region);
     free(runtime->profile);
     free(runtime->endpoint);
     free(runtime->stdlib_path);
+    free(runtime->input_json);
     free(runtime);
 }

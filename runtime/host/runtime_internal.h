@@ -10,10 +10,13 @@
 #include <lua.h>
 
 #include "kumo.h"
+#include "host/limits.h"
 #include "aws/config.h"
+#include "aws/retry.h"
 
 struct kumo_curl_transport;
 struct kumo_sandbox;
+struct kumo_credential_chain;
 
 struct kumo_runtime {
     lua_State *L;
@@ -32,10 +35,16 @@ struct kumo_runtime {
     enum kumo_log_level log_level;
     enum kumo_run_mode run_mode;
     int destroy_untagged;
-    int config_resolved;      /* region/endpoint resolved into `config` */
-    int credentials_resolved; /* credentials resolved into `config` */
+    unsigned libraries;        /* KUMO_LIB_* flags from the options */
+    struct kumo_limits limits; /* memory cap, time limit, cancel (host/limits.h) */
+    char *input_json;          /* kumo_runtime_set_input_json(), or NULL */
+    int running;               /* a kumo_runtime_run_*() is in progress */
+    int config_resolved;       /* region/endpoint resolved into `config` */
+    int credentials_resolved;  /* credentials checked once (sandbox: set in `config`) */
+    struct kumo_credential_chain *credentials; /* owned; the SDK chain (not in sandbox mode) */
     struct kumo_config config;
-    uint64_t random_state; /* xorshift state for retry jitter and invocation ids */
+    uint64_t random_state;         /* xorshift state for retry jitter and invocation ids */
+    struct kumo_retry_state retry; /* quota, rate limiter, clock offset (aws/retry.h) */
 };
 
 /* The runtime that owns L (stored in the registry). Never NULL inside a

@@ -44,14 +44,20 @@ enum kumo_status {
     KUMO_ERROR_TIMEOUT = 5,     /* the endpoint did not answer in time (kind "timeout") */
     KUMO_ERROR_CREDENTIALS = 6, /* no usable credentials (kind "credentials") */
     KUMO_ERROR_CONFIG = 7,      /* region, profile or endpoint cannot be resolved (kind "config") */
-    KUMO_ERROR_MEMORY = 8       /* out of memory */
+    KUMO_ERROR_MEMORY = 8,      /* out of memory */
+    KUMO_ERROR_LIMIT = 9,       /* the script hit options.memory_limit_bytes (code
+                                   "MemoryLimitExceeded") or options.time_limit_ms (code
+                                   "TimeLimitExceeded"); kind "limit" */
+    KUMO_ERROR_CANCELLED = 10   /* kumo_runtime_cancel() stopped the run (kind "cancelled",
+                                   code "Cancelled") */
 };
 
 /* A failure, as the script or AWS reported it. Every string may be NULL when
  * it does not apply. Allocated by the library; release with kumo_error_free(). */
 struct kumo_error {
     enum kumo_status status;
-    char *kind;       /* "aws", "http", "timeout", "credentials", "config", "script", "usage" */
+    char *kind;       /* "aws", "http", "timeout", "credentials", "config", "script", "usage",
+                         "memory", "limit", "cancelled" */
     char *operation;  /* the EC2 action, e.g. "CreateSecurityGroup" */
     char *code;       /* the AWS error code, e.g. "InvalidGroup.Duplicate" */
     char *message;    /* human-readable message, never containing a secret */
@@ -178,7 +184,47 @@ struct kumo_options {
     enum kumo_run_mode run_mode;    /* KUMO_RUN_APPLY unless set */
     int destroy_untagged;           /* with KUMO_RUN_DESTROY: also delete resources that lack
                                        kumo's `kumo:stack` tag (normally refused) */
+    /* ---- Limits, for scripts the host does not trust (see "Limits" below) ---- */
+    size_t memory_limit_bytes; /* cap on everything the runtime's Lua state allocates (the
+                                  kumo libraries included, ~1 MiB is a sensible minimum);
+                                  0: no cap */
+    long time_limit_ms;        /* wall-clock limit of each kumo_runtime_run_*() call;
+                                  0: none */
+    unsigned libraries;        /* KUMO_LIB_* flags: what a script may use beyond the safe set;
+                                  0: the safe set only */
 };
+
+/* ---- Limits ------------------------------------------------------------------
+ * The safe set of Lua libraries (options.libraries == 0): the base library
+ * without dofile and loadfile (load accepts text chunks only), string, table,
+ * math, utf8, coroutine, an `os` table with only time, clock, date and
+ * difftime, the kumo libraries, and `require` limited to package.preload, the
+ * kumo stdlib and the host's modules (kumo_runtime_register_*()). Each flag
+ * below adds one capability back. The `kumo` command passes KUMO_LIBS_ALL:
+ * it runs the user's own scripts.
+ *
+ * memory_limit_bytes: an allocation that would exceed the cap fails; when it
+ * still fails after Lua's emergency garbage collection, the run stops with
+ * KUMO_ERROR_LIMIT "MemoryLimitExceeded". time_limit_ms: checked every 1000
+ * Lua instructions and in kumo.sleep(); past the deadline the run stops with
+ * KUMO_ERROR_LIMIT "TimeLimitExceeded". A script cannot catch either stop (or
+ * a cancel) with pcall: once stopped, every further Lua instruction raises
+ * again. A long call into C (an HTTP exchange, one huge string.rep) finishes
+ * (or times out) before the stop is seen. After the failed run the runtime is
+ * usable again (the hook and flags are reset, garbage collected); destroying
+ * it releases everything. Memory outside the Lua state (HTTP buffers, the
+ * sandbox world, C-side JSON) is not counted. */
+#define KUMO_LIB_IO (1u << 0)       /* the io library */
+#define KUMO_LIB_OS (1u << 1)       /* the whole os library (execute, getenv, remove, exit...) */
+#define KUMO_LIB_DEBUG (1u << 2)    /* the debug library */
+#define KUMO_LIB_NATIVE (1u << 3)   /* package.loadlib, package.cpath and the C searchers */
+#define KUMO_LIB_BYTECODE (1u << 4) /* binary (precompiled) chunks in load() */
+#define KUMO_LIB_FILES (1u << 5)    /* require of .lua files on package.path (and, for
+                                       kumo_runtime_run_file(), next to the script),
+                                       package.searchpath, dofile, loadfile */
+#define KUMO_LIBS_ALL                                                                        \
+    (KUMO_LIB_IO | KUMO_LIB_OS | KUMO_LIB_DEBUG | KUMO_LIB_NATIVE | KUMO_LIB_BYTECODE |     \
+     KUMO_LIB_FILES)
 
 struct kumo_runtime;
 
@@ -209,8 +255,103 @@ KUMO_API enum kumo_status kumo_runtime_run_string(struct kumo_runtime *runtime,
                                                   const char *chunk_name, const char *source,
                                                   char **result_json, struct kumo_error **error);
 
-/* Destroys a runtime and everything it owns. NULL is allowed. */
+/* Destroys a runtime and everything it owns. NULL is allowed. Must not run
+ * concurrently with any other call on the same runtime (kumo_runtime_cancel()
+ * included): join the thread that runs scripts first. */
 KUMO_API void kumo_runtime_destroy(struct kumo_runtime *runtime);
+
+/* ---- Input ---------------------------------------------------------------- */
+
+/* Sets the input of the runs that follow: `json` (any JSON text, copied) is
+ * decoded afresh for each run and seen by the script both as `kumo.input`
+ * and as the chunk's first argument (`local input = ...`); objects become
+ * tables, arrays tables with the kumo.array metatable, null json.null.
+ * NULL clears it (kumo.input is nil and the chunk gets no argument).
+ * Returns KUMO_OK; KUMO_ERROR_USAGE when `json` is not valid JSON (the error,
+ * when `error` is not NULL, says where: "input: unexpected character ']' at
+ * byte 4") or a run is in progress; KUMO_ERROR_MEMORY. The previous input is
+ * kept on failure. */
+KUMO_API enum kumo_status kumo_runtime_set_input_json(struct kumo_runtime *runtime,
+                                                      const char *json,
+                                                      struct kumo_error **error);
+
+/* ---- Host functions and modules ----------------------------------------------
+ * A host adds its own Lua modules, without seeing a Lua type:
+ *
+ *   static void notify(void *user_data, const char *args_json, struct kumo_host_call *call)
+ *   {
+ *       printf("notify %s\n", args_json);           // ["deployed",3]
+ *       kumo_host_call_return_json(call, "true");
+ *   }
+ *   kumo_runtime_register_function(runtime, "host", "notify", notify, NULL);
+ *   -- Lua: local ok = require("host").notify("deployed", 3)
+ */
+
+/* The call in progress: valid only during the kumo_host_fn it is passed to. */
+struct kumo_host_call;
+
+/* A host function. `args_json` is the script's arguments as a JSON array
+ * ("[]" with none; nil becomes null; tables as json.encode writes them),
+ * valid until the function returns. The function answers through `call`
+ * (at most one of the two; the later call replaces the earlier), or not at
+ * all (the script gets no value). It runs on the thread that runs the
+ * script, in the middle of the run: it must not call any kumo_runtime_*()
+ * function on the same runtime except kumo_runtime_cancel(), and must
+ * return (no longjmp, no C++ exception). Limits do not interrupt it: the
+ * time it takes counts against time_limit_ms and is seen when it returns. */
+typedef void (*kumo_host_fn)(void *user_data, const char *args_json,
+                             struct kumo_host_call *call);
+
+/* Registers `fn` as require(module)[name] for the scripts of this runtime
+ * (strings copied; `user_data` is passed back as is and stays owned by the
+ * host, which must keep it valid until the runtime is destroyed). Several
+ * functions may share one module; registering a name again replaces it.
+ * `module` must not be "kumo", start with "kumo.", name a built-in library
+ * or a module registered with kumo_runtime_register_module().
+ * Returns KUMO_OK, KUMO_ERROR_USAGE (NULL/empty names, a reserved or taken
+ * module, a run in progress) or KUMO_ERROR_MEMORY / KUMO_ERROR_LIMIT. */
+KUMO_API enum kumo_status kumo_runtime_register_function(struct kumo_runtime *runtime,
+                                                         const char *module, const char *name,
+                                                         kumo_host_fn fn, void *user_data);
+
+/* The host function's result: `json` (copied) is decoded and becomes the
+ * Lua call's one return value (a top-level null becomes nil). Invalid JSON
+ * is raised in the script as an error naming the function. Returns KUMO_OK,
+ * KUMO_ERROR_USAGE (NULL argument) or KUMO_ERROR_MEMORY. */
+KUMO_API enum kumo_status kumo_host_call_return_json(struct kumo_host_call *call,
+                                                     const char *json);
+
+/* Makes the Lua call raise `message` (copied) as an error in the script,
+ * prefixed with the calling line ("deploy.lua:7: disk full"); pcall
+ * catches it. Returns KUMO_OK, KUMO_ERROR_USAGE or KUMO_ERROR_MEMORY. */
+KUMO_API enum kumo_status kumo_host_call_fail(struct kumo_host_call *call, const char *message);
+
+/* Registers a module written in Lua: require(name) runs `lua_source`
+ * (text only, compiled now, copied) once and returns what it returns, as
+ * for a file module. Same naming rules as kumo_runtime_register_function();
+ * the name must not be taken. Returns KUMO_OK, KUMO_ERROR_USAGE (bad or
+ * taken name, a run in progress), KUMO_ERROR_SCRIPT (syntax error, message
+ * in the error) or KUMO_ERROR_MEMORY / KUMO_ERROR_LIMIT; `error` as for
+ * kumo_runtime_new(). */
+KUMO_API enum kumo_status kumo_runtime_register_module(struct kumo_runtime *runtime,
+                                                       const char *name,
+                                                       const char *lua_source,
+                                                       struct kumo_error **error);
+
+/* ---- Cancelling ----------------------------------------------------------------
+ * Threads: a runtime belongs to one thread at a time; different runtimes
+ * may run in parallel threads (the library's global initialisation, libcurl
+ * and libxml2, happens once, thread-safely). kumo_runtime_cancel() is the
+ * one call that may come from another thread. */
+
+/* Asks the running script of `runtime` to stop: at its next check (within
+ * 1000 Lua instructions, or within 50 ms of kumo.sleep()) the run fails with
+ * KUMO_ERROR_CANCELLED, which pcall cannot catch. An HTTP exchange in flight
+ * finishes or times out first. A cancel requested while no run is in
+ * progress stops the next run at its start; every run clears the request
+ * when it ends. Thread-safe and async-signal-safe (an atomic store); the
+ * runtime must stay alive until the call returns. NULL is allowed. */
+KUMO_API void kumo_runtime_cancel(struct kumo_runtime *runtime);
 
 /* ---- The offline sandbox as a server ----------------------------------------
  * Serves the same simulated EC2 over plain HTTP on a loopback address, so

@@ -439,3 +439,44 @@ done:
     sb_filters_free(&filters);
     return rc;
 }
+
+/* ---- DescribeNetworkInterfaces ---- */
+
+static const char *const interface_filters[] = {
+    "group-id", "vpc-id", "subnet-id", "description", "network-interface-id", "status", NULL};
+
+/* The sandbox simulates no instances, so no network interface exists: the
+ * answer is always an empty set (the filters are still checked). kumo asks
+ * for it to explain a DependencyViolation. */
+int sb_action_describe_network_interfaces(struct sb_ctx *ctx)
+{
+    const char **ids = NULL;
+    struct sb_filters filters = {0};
+    int rc = -1;
+    long id_count = sb_list_values(ctx, "NetworkInterfaceId", &ids);
+    if (id_count < 0)
+        goto done;
+    if (id_count > 0) {
+        if (sb_check_id(ctx, ids[0], "eni", "InvalidNetworkInterfaceId.Malformed") == 0)
+            sb_fail(ctx, 400, "InvalidNetworkInterfaceID.NotFound",
+                    "The networkInterface ID '%.64s' does not exist", ids[0]);
+        goto done;
+    }
+    long max_results;
+    size_t start;
+    if (sb_page_params(ctx, 0, &max_results, &start) != 0 ||
+        sb_filters_parse(ctx, interface_filters, &filters) != 0)
+        goto done;
+    if (ctx->dry_run) {
+        sb_dry_run(ctx);
+        goto done;
+    }
+    sb_begin(ctx);
+    sb_xml_empty(ctx->out, "networkInterfaceSet");
+    sb_end(ctx);
+    rc = 0;
+done:
+    free(ids);
+    sb_filters_free(&filters);
+    return rc;
+}

@@ -42,6 +42,7 @@ static const struct {
     {"CreateSecurityGroup", sb_action_create_security_group},
     {"DeleteSecurityGroup", sb_action_delete_security_group},
     {"DescribeSecurityGroups", sb_action_describe_security_groups},
+    {"DescribeNetworkInterfaces", sb_action_describe_network_interfaces},
     {"AuthorizeSecurityGroupIngress", sb_action_authorize_ingress},
     {"AuthorizeSecurityGroupEgress", sb_action_authorize_egress},
     {"RevokeSecurityGroupIngress", sb_action_revoke_ingress},

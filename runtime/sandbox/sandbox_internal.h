@@ -157,6 +157,7 @@ int sb_action_delete_vpc(struct sb_ctx *ctx);
 int sb_action_create_security_group(struct sb_ctx *ctx);
 int sb_action_delete_security_group(struct sb_ctx *ctx);
 int sb_action_describe_security_groups(struct sb_ctx *ctx);
+int sb_action_describe_network_interfaces(struct sb_ctx *ctx);
 int sb_action_authorize_ingress(struct sb_ctx *ctx);
 int sb_action_authorize_egress(struct sb_ctx *ctx);
 int sb_action_revoke_ingress(struct sb_ctx *ctx);

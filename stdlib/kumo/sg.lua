@@ -8,10 +8,17 @@
 --     ingress = { { protocol = "tcp", port = 80, cidr = "0.0.0.0/0" } },
 --   }
 --   web.group_id, web.created, web.ingress_added
+--
+-- In plan and dry-run runs the same decisions are made (only the calls are
+-- intercepted, see docs/plan.md); in a destroy run (kumo.mode == "destroy")
+-- sg.ensure creates nothing: it looks the group up and registers it with
+-- kumo.run, which deletes it after the script returned.
 local ec2 = require "kumo.ec2"
 local kumo = require "kumo"
 local log = require "kumo.log"
 local net = require "kumo.net"
+local plan = require "kumo.plan"
+local run = require "kumo.run"
 
 local M = {}
 
@@ -20,12 +27,17 @@ local M = {}
 -- eventually consistent). About ten seconds in all, then the error stands.
 M.not_found_delays = { 0.25, 0.5, 1, 2, 3, 3 }
 
+-- Rules per direction a group may hold (AWS's default quota). With purge,
+-- when adding the missing rules first would go over it, the undeclared
+-- rules are revoked first (and a warning says so).
+M.rules_quota = 60
+
 -- AWS gives every new VPC security group this one outbound rule.
 local DEFAULT_EGRESS = { { protocol = "all", cidr = "0.0.0.0/0" } }
 
 local FIELDS = {
   name = "string", description = "string", vpc_id = "string",
-  ingress = "table", egress = "table", tags = "table",
+  ingress = "table", egress = "table", tags = "table", stack = "string", purge = "boolean",
 }
 
 -- Argument errors are raised without a position (level 0); M.ensure adds
@@ -139,6 +151,42 @@ local function with_name_tag(args)
   return tags
 end
 
+-- The declared rules' identities, as a set.
+local function identities(rules)
+  local set = {}
+  for _, rule in ipairs(rules) do set[net.canonical_rule(rule)] = true end
+  return set
+end
+
+-- The rules of `existing` that `declared` lacks (what purge revokes).
+local function undeclared_rules(declared, existing)
+  local want = identities(declared)
+  local extra = {}
+  for _, rule in ipairs(existing) do
+    if not want[net.canonical_rule(rule)] then extra[#extra + 1] = rule end
+  end
+  return extra
+end
+
+-- Revokes `rules` in one call; rules already gone (InvalidPermission.NotFound)
+-- count as revoked. Returns the rules.
+local function revoke(direction, group, rules, just_created)
+  if #rules == 0 then return {} end
+  local call = direction == "ingress" and ec2.revoke_ingress or ec2.revoke_egress
+  local ok, err = pcall(retry_not_found, function()
+    return call{ group_id = group.group_id, rules = rules }
+  end, just_created)
+  if not ok and not (kumo.is_error(err) and err.code == "InvalidPermission.NotFound") then
+    error(err, 0)
+  end
+  return rules
+end
+
+-- The stack name of a group: args.stack, else --var stack=..., else "default".
+local function stack_of(args)
+  return args.stack or kumo.vars.stack or "default"
+end
+
 local function plural(n, word)
   return n .. " " .. word .. (n == 1 and "" or "s")
 end
@@ -150,6 +198,12 @@ local function summarize(result, args)
   end
   if #result.egress_added > 0 then
     parts[#parts + 1] = "+" .. plural(#result.egress_added, "outbound rule")
+  end
+  if #result.ingress_removed > 0 then
+    parts[#parts + 1] = "-" .. plural(#result.ingress_removed, "inbound rule")
+  end
+  if #result.egress_removed > 0 then
+    parts[#parts + 1] = "-" .. plural(#result.egress_removed, "outbound rule")
   end
   if next(result.tags_set) then parts[#parts + 1] = "tags updated" end
   local what = result.group_id .. ", " .. args.vpc_id
@@ -163,22 +217,44 @@ local function summarize(result, args)
   end
 end
 
+-- Destroy mode: looks the group up and registers it for deletion.
+local function register_destroy(args)
+  local group = find_group(args.vpc_id, args.name)
+  run.register_destroy{ kind = "security_group", name = args.name, stack = stack_of(args),
+                        id = group and group.group_id, tags = group and group.tags or {} }
+  return {
+    group_id = group and group.group_id or plan.placeholder("sg"), name = args.name,
+    vpc_id = args.vpc_id, created = false, gone = group == nil, ingress_added = {},
+    egress_added = {}, ingress_removed = {}, egress_removed = {}, tags_set = {}, unchanged = true,
+  }
+end
+
 --- Makes the security group `args.name` in `args.vpc_id` exist with at
 --- least the declared rules. Arguments: name, description, vpc_id,
 --- ingress (list of rules), egress (list of rules, optional: AWS's default
---- outbound rule is kept), tags (optional; Name is set from name).
+--- outbound rule is kept), tags (optional; Name is set from name),
+--- stack (optional: the value of the tag kumo:stack put on a group this
+--- call creates; default --var stack, else "default"; `kumo run --destroy`
+--- deletes only groups that carry it), purge (optional boolean: also revoke
+--- the rules that are not declared, after adding the missing ones; egress
+--- is purged only when `egress` is given).
 --- Rules are those of ec2.authorize_ingress. Returns { group_id, name,
---- vpc_id, created, ingress_added, egress_added, tags_set, unchanged }.
+--- vpc_id, created, ingress_added, egress_added, ingress_removed,
+--- egress_removed, tags_set, unchanged }.
 --- Raises on invalid arguments (before any request) and on AWS errors.
 function M.ensure(args)
   local valid, problem = pcall(check, args)
   if not valid then error(problem, 2) end
+  if kumo.mode == "destroy" then return register_destroy(args) end
   local tags = with_name_tag(args)
   local group = find_group(args.vpc_id, args.name)
   local created = false
   if not group then
+    -- only what kumo creates gets kumo:stack (never added to an existing group)
+    local create_tags = { [run.STACK_TAG] = stack_of(args) }
+    for key, value in pairs(tags) do create_tags[key] = value end
     local ok, made = pcall(ec2.create_security_group, {
-      name = args.name, description = args.description, vpc_id = args.vpc_id, tags = tags,
+      name = args.name, description = args.description, vpc_id = args.vpc_id, tags = create_tags,
     })
     if ok then
       created = true
@@ -193,13 +269,37 @@ function M.ensure(args)
     end
   end
 
+  run.name(group.group_id, args.name)
+
   local result = {
     group_id = group.group_id, name = args.name, vpc_id = args.vpc_id, created = created,
-    ingress_added = authorize("ingress", group, missing_rules(args.ingress, group.ingress), created),
-    egress_added = args.egress
-      and authorize("egress", group, missing_rules(args.egress, group.egress), created) or {},
-    tags_set = {},
+    ingress_removed = {}, egress_removed = {}, tags_set = {},
   }
+  local plans = {
+    { direction = "ingress", declared = args.ingress, existing = group.ingress },
+    args.egress and { direction = "egress", declared = args.egress, existing = group.egress },
+  }
+  -- add the missing rules before revoking the undeclared ones, so there is
+  -- no moment without access, unless adding first would exceed the quota
+  for _, p in ipairs(plans) do
+    p.missing = missing_rules(p.declared, p.existing)
+    p.extra = args.purge and undeclared_rules(p.declared, p.existing) or {}
+    if #p.extra > 0 and #p.existing + #p.missing > M.rules_quota then
+      log.warn("%s (%s): adding %d %s rule(s) before revoking %d would exceed the quota of %d "
+               .. "rules; revoking the undeclared rules first", args.name, group.group_id,
+               #p.missing, p.direction == "ingress" and "inbound" or "outbound", #p.extra,
+               M.rules_quota)
+      result[p.direction .. "_removed"] = revoke(p.direction, group, p.extra, created)
+      p.extra = {}
+    end
+  end
+  result.ingress_added = authorize("ingress", group, plans[1].missing, created)
+  result.egress_added = plans[2] and authorize("egress", group, plans[2].missing, created) or {}
+  for _, p in ipairs(plans) do
+    if #p.extra > 0 then
+      result[p.direction .. "_removed"] = revoke(p.direction, group, p.extra, created)
+    end
+  end
   if not created then
     for key, value in pairs(tags) do
       if group.tags[key] ~= value then result.tags_set[key] = value end
@@ -214,8 +314,9 @@ function M.ensure(args)
     end
   end
   result.unchanged = not created and #result.ingress_added == 0
-    and #result.egress_added == 0 and next(result.tags_set) == nil
-  summarize(result, args)
+    and #result.egress_added == 0 and #result.ingress_removed == 0
+    and #result.egress_removed == 0 and next(result.tags_set) == nil
+  if kumo.mode == "apply" then summarize(result, args) end
   return result
 end
 

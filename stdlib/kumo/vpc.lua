@@ -3,10 +3,16 @@
 --   local vpc = require "kumo.vpc"
 --   local v = vpc.find{ name = "zenn-clone-vpc" }   --> { vpc_id = "vpc-...", cidr = ..., ... }
 --   local v = vpc.ensure{ name = "zenn-clone-vpc", cidr = "10.0.0.0/16" }  --> { vpc_id, created }
+--
+-- In a destroy run (kumo.mode == "destroy") vpc.ensure creates nothing: it
+-- registers the VPC with kumo.run for deletion; vpc.find then answers a
+-- placeholder id when the VPC is already gone, so destroying twice works.
 local ec2 = require "kumo.ec2"
 local kumo = require "kumo"
 local log = require "kumo.log"
 local net = require "kumo.net"
+local plan = require "kumo.plan"
+local run = require "kumo.run"
 
 local M = {}
 
@@ -38,7 +44,11 @@ function M.find(args)
   check(args)
   local found = ec2.describe_vpcs{ name = args.name }
   if #found == 1 then
+    run.name(found[1].vpc_id, args.name)
     return found[1]
+  end
+  if #found == 0 and kumo.mode == "destroy" then
+    return { vpc_id = plan.placeholder("vpc"), tags = {}, gone = true }
   end
   if #found == 0 then
     error(string.format("no VPC named '%s' in region %s: create it first, or pass "
@@ -52,7 +62,7 @@ function M.find(args)
                       table.concat(ids, ", ")), 2)
 end
 
-local ENSURE_FIELDS = { name = "string", cidr = "string", tags = "table" }
+local ENSURE_FIELDS = { name = "string", cidr = "string", tags = "table", stack = "string" }
 
 local function check_ensure(args)
   if type(args) ~= "table" then
@@ -89,10 +99,13 @@ end
 --- `args.tags`) when there is none. Returns { vpc_id, cidr, created }.
 --- Raises when several VPCs carry the name, and on invalid arguments (before
 --- any request). An existing VPC with another CIDR is kept, with a warning:
---- a VPC's primary CIDR cannot be changed.
+--- a VPC's primary CIDR cannot be changed. `args.stack` (default --var
+--- stack, else "default") is the value of the tag kumo:stack put on a VPC
+--- this call creates; `kumo run --destroy` deletes only VPCs that carry it.
 function M.ensure(args)
   local ok, cidr = pcall(check_ensure, args)
   if not ok then error(cidr, 2) end
+  local stack = args.stack or kumo.vars.stack or "default"
   local found = ec2.describe_vpcs{ name = args.name }
   if #found > 1 then
     local ids = {}
@@ -101,28 +114,44 @@ function M.ensure(args)
     error(string.format("%d VPCs are named '%s' in region %s (%s): rename all but one",
                         #found, args.name, kumo.region(), table.concat(ids, ", ")), 2)
   end
+  if kumo.mode == "destroy" then
+    local v = found[1]
+    run.register_destroy{ kind = "vpc", name = args.name, stack = stack, id = v and v.vpc_id,
+                          tags = v and v.tags or {} }
+    return { vpc_id = v and v.vpc_id or plan.placeholder("vpc"), cidr = v and v.cidr or cidr,
+             created = false, gone = v == nil }
+  end
   if #found == 1 then
     local v = found[1]
+    run.name(v.vpc_id, args.name)
     if v.cidr ~= cidr then
       log.warn("VPC %s (%s) has the CIDR %s, not %s; a VPC's primary CIDR cannot be changed",
                args.name, v.vpc_id, v.cidr, cidr)
     end
-    log.info("unchanged VPC %s (%s, %s): already there", args.name, v.vpc_id, v.cidr)
+    if kumo.mode == "apply" then
+      log.info("unchanged VPC %s (%s, %s): already there", args.name, v.vpc_id, v.cidr)
+    end
     return { vpc_id = v.vpc_id, cidr = v.cidr, created = false }
   end
   local tags = { { Key = "Name", Value = args.name } }
   local keys = {}
   for key in pairs(args.tags or {}) do
-    if key ~= "Name" then keys[#keys + 1] = key end
+    if key ~= "Name" and key ~= run.STACK_TAG then keys[#keys + 1] = key end
   end
+  keys[#keys + 1] = run.STACK_TAG
   table.sort(keys)
-  for _, key in ipairs(keys) do tags[#tags + 1] = { Key = key, Value = args.tags[key] } end
+  local values = { [run.STACK_TAG] = stack }
+  for key, value in pairs(args.tags or {}) do
+    if key ~= run.STACK_TAG then values[key] = value end
+  end
+  for _, key in ipairs(keys) do tags[#tags + 1] = { Key = key, Value = values[key] } end
   local made = ec2.call("CreateVpc", {
     CidrBlock = cidr,
     TagSpecification = { { ResourceType = "vpc", Tag = tags } },
   })
   local vpc_id = made.vpc.vpcId
-  log.info("created VPC %s (%s, %s)", args.name, vpc_id, cidr)
+  run.name(vpc_id, args.name)
+  if kumo.mode == "apply" then log.info("created VPC %s (%s, %s)", args.name, vpc_id, cidr) end
   return { vpc_id = vpc_id, cidr = cidr, created = true }
 end
 

@@ -13,6 +13,8 @@ set(_kumo_integration_tests
   secrets        test_secrets.py        # AuthFailure, no secret/signature in output
   config_errors  test_config_errors.py  # region/credentials/profile/endpoint resolution
   sandbox        test_sandbox.py        # the offline EC2: quick start, state, EC2-only behaviour
+  credentials    test_credentials.py    # credential chain: IMDS/container fakes, credential_process, AssumeRole
+  faults         test_faults.py         # fault proxy: transient/persistent faults, attempts, no secrets
 )
 list(LENGTH _kumo_integration_tests _n)
 math(EXPR _last "${_n} - 1")
@@ -27,12 +29,15 @@ foreach(_i RANGE 0 ${_last} 2)
     LABELS integration)
 endforeach()
 
-# The scenario suite of the bundled job, written once, run against both EC2s.
-foreach(_backend moto sandbox)
-  kumo_python_test(integration.zenn_clone_sg.${_backend}
-                   ${_kumo_integration_dir}/test_zenn_clone_sg.py --backend ${_backend})
-  set_tests_properties(integration.zenn_clone_sg.${_backend} PROPERTIES
-    TIMEOUT 180
-    SKIP_RETURN_CODE 77
-    LABELS integration)
+# Scenario suites written once, run against both EC2s: the bundled job, and
+# plan / dry run / destroy / purge.
+foreach(_suite zenn_clone_sg plan)
+  foreach(_backend moto sandbox)
+    kumo_python_test(integration.${_suite}.${_backend}
+                     ${_kumo_integration_dir}/test_${_suite}.py --backend ${_backend})
+    set_tests_properties(integration.${_suite}.${_backend} PROPERTIES
+      TIMEOUT 180
+      SKIP_RETURN_CODE 77
+      LABELS integration)
+  endforeach()
 endforeach()

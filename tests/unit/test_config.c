@@ -98,14 +98,19 @@ static int setup(void **state)
     return 0;
 }
 
+/* The sources may point into the struct's own buffers, so the resolved
+ * struct is kept in static storage (a few in rotation) and the caller gets a
+ * copy whose source pointers stay valid until that slot is reused. */
 static struct kumo_config resolve_ok(const struct kumo_config_input *input)
 {
-    struct kumo_config config;
+    static struct kumo_config kept[4];
+    static int next;
+    struct kumo_config *config = &kept[next++ % 4];
     char errbuf[1024] = "";
-    enum kumo_config_failure result = kumo_config_resolve(input, &config, errbuf, sizeof errbuf);
+    enum kumo_config_failure result = kumo_config_resolve(input, config, errbuf, sizeof errbuf);
     if (result != KUMO_CONFIG_OK)
         fail_msg("resolve failed (%d): %s", (int)result, errbuf);
-    return config;
+    return *config;
 }
 
 static void resolve_fails(const struct kumo_config_input *input, const char *expected)

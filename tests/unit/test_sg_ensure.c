@@ -149,7 +149,8 @@ static const char declarations[] =
 #define CREATE_GROUP                                                                               \
     "Action=CreateSecurityGroup&Version=2016-11-15&GroupDescription=web+servers&GroupName=web"     \
     "&TagSpecification.1.ResourceType=security-group&TagSpecification.1.Tag.1.Key=Name"            \
-    "&TagSpecification.1.Tag.1.Value=web&VpcId=" VPC_ID
+    "&TagSpecification.1.Tag.1.Value=web&TagSpecification.1.Tag.2.Key=kumo%3Astack"                \
+    "&TagSpecification.1.Tag.2.Value=default&VpcId=" VPC_ID
 #define AUTHORIZE "Action=AuthorizeSecurityGroupIngress&Version=2016-11-15&GroupId=" SG_ID
 #define TCP_FROM_ANYWHERE(n, port, description)                                                    \
     "&IpPermissions." n ".FromPort=" port "&IpPermissions." n ".IpProtocol=tcp&IpPermissions." n   \
@@ -224,12 +225,14 @@ static void test_not_found_after_create_is_retried(void **state)
     struct fixture *f =
         FIXTURE("us-east-1", OK(NO_GROUPS), OK(CREATED_GROUP), FAILS(GROUP_NOT_FOUND),
                 FAILS(GROUP_NOT_FOUND), OK(AUTHORIZED_HTTP));
-    run_ok(f->runtime,
-           "expect(sg.not_found_delays, { 0.25, 0.5, 1, 2, 3, 3 }, 'default delays')\n"
-           "sg.not_found_delays = { 0, 0, 0 }\n"
-           "local r = sg.ensure(web())\n"
-           "expect(r, { group_id = SG, name = 'web', vpc_id = VPC, created = true,\n"
-           "  ingress_added = { R80 }, egress_added = {}, tags_set = {}, unchanged = false })\n");
+    run_ok(
+        f->runtime,
+        "expect(sg.not_found_delays, { 0.25, 0.5, 1, 2, 3, 3 }, 'default delays')\n"
+        "sg.not_found_delays = { 0, 0, 0 }\n"
+        "local r = sg.ensure(web())\n"
+        "expect(r, { group_id = SG, name = 'web', vpc_id = VPC, created = true,\n"
+        "  ingress_added = { R80 }, egress_added = {}, ingress_removed = {}, egress_removed = {},"
+        "  tags_set = {}, unchanged = false })\n");
     assert_int_equal(f->fake.calls, 5);
     assert_request(f, 0, FIND_GROUP);
     assert_request(f, 1, CREATE_GROUP);
@@ -305,10 +308,12 @@ static void test_group_duplicate_looks_again(void **state)
     struct fixture *f = FIXTURE(
         "us-east-1", OK(NO_GROUPS), FAILS(GROUP_DUPLICATE),
         OK(DESCRIBE_GROUPS(GROUP("web servers", NAME_TAG_ONLY, NO_INGRESS))), OK(AUTHORIZED_HTTP));
-    run_ok(f->runtime,
-           "local r = sg.ensure(web())\n"
-           "expect(r, { group_id = SG, name = 'web', vpc_id = VPC, created = false,\n"
-           "  ingress_added = { R80 }, egress_added = {}, tags_set = {}, unchanged = false })\n");
+    run_ok(
+        f->runtime,
+        "local r = sg.ensure(web())\n"
+        "expect(r, { group_id = SG, name = 'web', vpc_id = VPC, created = false,\n"
+        "  ingress_added = { R80 }, egress_added = {}, ingress_removed = {}, egress_removed = {},"
+        "  tags_set = {}, unchanged = false })\n");
     assert_int_equal(f->fake.calls, 4);
     assert_request(f, 0, FIND_GROUP);
     assert_request(f, 1, CREATE_GROUP);
@@ -349,7 +354,8 @@ static void test_permission_duplicate_converged(void **state)
     run_ok(f->runtime,
            "local r = sg.ensure(web{ ingress = { R80, R443 } })\n"
            "expect(r, { group_id = SG, name = 'web', vpc_id = VPC, created = false,\n"
-           "  ingress_added = {}, egress_added = {}, tags_set = {}, unchanged = true })\n");
+           "  ingress_added = {}, egress_added = {}, ingress_removed = {}, egress_removed = {},"
+           "  tags_set = {}, unchanged = true })\n");
     assert_int_equal(f->fake.calls, 3);
     assert_request(f, 0, FIND_GROUP);
     assert_request(f, 1, AUTHORIZE_BOTH);
@@ -366,10 +372,12 @@ static void test_permission_duplicate_adds_the_rest(void **state)
                 OK(DESCRIBE_GROUPS(GROUP("web servers", NAME_TAG_ONLY,
                                          "<ipPermissions>" HTTP_PERMISSION "</ipPermissions>"))),
                 OK(AUTHORIZED_HTTPS), FAILS(ERROR_DOC("Unexpected", "no fifth request expected")));
-    run_ok(f->runtime,
-           "local r = sg.ensure(web{ ingress = { R80, R443 } })\n"
-           "expect(r, { group_id = SG, name = 'web', vpc_id = VPC, created = false,\n"
-           "  ingress_added = { R443 }, egress_added = {}, tags_set = {}, unchanged = false })\n");
+    run_ok(
+        f->runtime,
+        "local r = sg.ensure(web{ ingress = { R80, R443 } })\n"
+        "expect(r, { group_id = SG, name = 'web', vpc_id = VPC, created = false,\n"
+        "  ingress_added = { R443 }, egress_added = {}, ingress_removed = {}, egress_removed = {},"
+        "  tags_set = {}, unchanged = false })\n");
     assert_int_equal(f->fake.calls, 4);
     assert_request(f, 0, FIND_GROUP);
     assert_request(f, 1, AUTHORIZE_BOTH);
@@ -398,7 +406,8 @@ static void test_canonical_comparison(void **state)
            "local r = sg.ensure(web{ ingress = { declared },\n"
            "  egress = { { protocol = -1, cidr = '0.0.0.0/0' } } })\n"
            "expect(r, { group_id = SG, name = 'web', vpc_id = VPC, created = false,\n"
-           "  ingress_added = {}, egress_added = {}, tags_set = {}, unchanged = true })\n");
+           "  ingress_added = {}, egress_added = {}, ingress_removed = {}, egress_removed = {},"
+           "  tags_set = {}, unchanged = true })\n");
     assert_int_equal(f->fake.calls, 1);
     assert_request(f, 0, FIND_GROUP);
     assert_logged(f, "1 unchanged web (" SG_ID ", " VPC_ID "): already as declared\n");
@@ -416,10 +425,12 @@ static void test_missing_tag_is_set(void **state)
                     "web servers", "<tagSet>" TAG("Team", "web") TAG("Name", "web") "</tagSet>",
                     "<ipPermissions>" HTTP_PERMISSION "</ipPermissions>"))),
                 OK(TAGS_CREATED), FAILS(ERROR_DOC("Unexpected", "no third request expected")));
-    run_ok(f->runtime, "local r = sg.ensure(web{ tags = { Team = 'web', Env = 'dev' } })\n"
-                       "expect(r, { group_id = SG, name = 'web', vpc_id = VPC, created = false,\n"
-                       "  ingress_added = {}, egress_added = {}, tags_set = { Env = 'dev' },\n"
-                       "  unchanged = false })\n");
+    run_ok(f->runtime,
+           "local r = sg.ensure(web{ tags = { Team = 'web', Env = 'dev' } })\n"
+           "expect(r, { group_id = SG, name = 'web', vpc_id = VPC, created = false,\n"
+           "  ingress_added = {}, egress_added = {}, ingress_removed = {}, egress_removed = {},"
+           "  tags_set = { Env = 'dev' },\n"
+           "  unchanged = false })\n");
     assert_int_equal(f->fake.calls, 2);
     assert_request(f, 0, FIND_GROUP);
     assert_request(f, 1,
@@ -441,7 +452,8 @@ static void test_other_description_is_a_warning(void **state)
     run_ok(f->runtime,
            "local r = sg.ensure(web())\n"
            "expect(r, { group_id = SG, name = 'web', vpc_id = VPC, created = false,\n"
-           "  ingress_added = {}, egress_added = {}, tags_set = {}, unchanged = true })\n");
+           "  ingress_added = {}, egress_added = {}, ingress_removed = {}, egress_removed = {},"
+           "  tags_set = {}, unchanged = true })\n");
     assert_int_equal(f->fake.calls, 1);
     assert_request(f, 0, FIND_GROUP);
     assert_logged(f, "\n2 web (" SG_ID "): its description is 'old servers', not 'web servers'; "
