@@ -37,6 +37,7 @@
 #include "aws/sigv4.h"
 #include "aws/xml.h"
 #include "host/error.h"
+#include "host/limits.h"
 #include "host/log.h"
 #include "host/runtime_internal.h"
 #include "sandbox/sandbox.h"
@@ -705,6 +706,8 @@ int kumo_call_ec2(lua_State *L, const char *action, int params_index)
                  action, f.code, skewed && delay_ms == 0 ? ", clock corrected," : "",
                  (long long)delay_ms, attempt, plan.max_attempts);
         pause_ms(rt, delay_ms);
+        kumo_limits_check(L); /* a cancel or the time limit stops between attempts (no C
+                                 memory is live here: the response was cleared) */
     }
 
     if (succeeded) {

@@ -184,6 +184,7 @@ enum kumo_source_result kumo_source_container(const struct kumo_source_context *
         .max_response_bytes = KUMO_SOURCE_MAX_BODY_BYTES,
         .ca_bundle = context->ca_bundle,
         .allow_plain_http = plain,
+        .no_proxy = 1,
     };
     enum kumo_source_result result = KUMO_SOURCE_FAILED;
     char reason[300] = "";

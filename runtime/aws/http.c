@@ -390,6 +390,8 @@ static CURLcode set_options(CURL *easy, const struct kumo_http_request *request,
     SET(CURLOPT_NOPROGRESS, 1L);
     SET(CURLOPT_FOLLOWLOCATION, 0L);
     SET(CURLOPT_MAXREDIRS, 0L);
+    if (request->no_proxy)
+        SET(CURLOPT_NOPROXY, "*");  /* metadata endpoints: never through a proxy */
 #if LIBCURL_VERSION_NUM >= 0x075500 /* 7.85.0 */
     SET(CURLOPT_PROTOCOLS_STR, request->allow_plain_http ? "http,https" : "https");
     SET(CURLOPT_REDIR_PROTOCOLS_STR, "https");

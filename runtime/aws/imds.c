@@ -113,6 +113,7 @@ static int fetch(struct imds *imds, const char *method, const char *path, char *
         .timeout_ms = imds->timeout_ms,
         .max_response_bytes = KUMO_SOURCE_MAX_BODY_BYTES,
         .allow_plain_http = 1,
+        .no_proxy = 1,
     };
     *body = NULL;
     for (int attempt = 1; attempt <= imds->attempts; attempt++) {

@@ -154,18 +154,18 @@ static int load_function_module(lua_State *L)
 
 struct registration {
     const char *module;
-    const char *name;       /* function name; NULL for a source module */
+    const char *name; /* function name; NULL for a source module */
     kumo_host_fn fn;
     void *user_data;
-    const char *source;     /* source module */
+    const char *source;      /* source module */
     enum kumo_status status; /* set by the protected function on refusal */
     char *message;           /* syntax error (malloc'ed) */
 };
 
 static int is_reserved(const char *module)
 {
-    static const char *const builtin[] = {"kumo", "_G",   "package", "coroutine", "table", "io",
-                                          "os",   "string", "math",  "utf8",      "debug", NULL};
+    static const char *const builtin[] = {"kumo", "_G",     "package", "coroutine", "table", "io",
+                                          "os",   "string", "math",    "utf8",      "debug", NULL};
     if (strncmp(module, "kumo.", 5) == 0)
         return 1;
     for (int i = 0; builtin[i]; i++)
@@ -262,8 +262,7 @@ static enum kumo_status run_registration(struct kumo_runtime *runtime, struct re
 }
 
 enum kumo_status kumo_runtime_register_function(struct kumo_runtime *runtime, const char *module,
-                                                const char *name, kumo_host_fn fn,
-                                                void *user_data)
+                                                const char *name, kumo_host_fn fn, void *user_data)
 {
     if (!runtime || !module || !*module || !name || !*name || !fn || runtime->running ||
         is_reserved(module))
@@ -303,8 +302,8 @@ enum kumo_status kumo_runtime_register_module(struct kumo_runtime *runtime, cons
         set_error(error, kumo_error_new(status, "usage", NULL,
                                         "kumo_runtime_register_module: the module name is taken"));
     else if (status == KUMO_ERROR_SCRIPT)
-        set_error(error, kumo_error_new(status, "script", NULL,
-                                        r.message ? r.message : "syntax error"));
+        set_error(error,
+                  kumo_error_new(status, "script", NULL, r.message ? r.message : "syntax error"));
     else if (status == KUMO_ERROR_LIMIT)
         set_error(error, kumo_error_new(status, "limit", "MemoryLimitExceeded",
                                         "the module does not fit in memory_limit_bytes"));

@@ -10,6 +10,7 @@
 #include <lauxlib.h>
 #include <lualib.h>
 
+#include "host/limits.h"
 #include "kumo.h"
 
 /* load(chunk [, chunkname [, mode [, env]]]) with mode forced to "t": a
@@ -25,6 +26,67 @@ static int load_text_only(lua_State *L)
     lua_insert(L, 1);
     lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
     return lua_gettop(L);
+}
+
+/* The message handler xpcall really gets: calls the script's handler
+ * (upvalue 1), except while the run is stopping. A hook raising the stop
+ * leaves Lua's hooks off until the error reaches a pcall, so a script's
+ * handler would then run unchecked (`xpcall(f, function() while true do
+ * end end)`); during a stop it is skipped and the error passes through. */
+static int guarded_handler(lua_State *L)
+{
+    if (kumo_limits_stopping(L))
+        return 1;
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, 1);
+    return 1;
+}
+
+static int finish_xpcall(lua_State *L, int status, lua_KContext context)
+{
+    (void)status;
+    (void)context;
+    return lua_gettop(L);
+}
+
+/* xpcall(f, msgh, ...) with msgh guarded. Upvalue 1: the original xpcall.
+ * f may yield (lua_callk). */
+static int guarded_xpcall(lua_State *L)
+{
+    luaL_checktype(L, 2, LUA_TFUNCTION);
+    lua_pushvalue(L, 2);
+    lua_pushcclosure(L, guarded_handler, 1);
+    lua_replace(L, 2);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_callk(L, lua_gettop(L) - 1, LUA_MULTRET, 0, finish_xpcall);
+    return finish_xpcall(L, LUA_OK, 0);
+}
+
+/* setmetatable(t, mt) refusing a __gc field: Lua runs finalizers with
+ * hooks off, so neither the time limit nor a cancel could stop one. Upvalue
+ * 1: the original setmetatable. */
+static int setmetatable_without_gc(lua_State *L)
+{
+    if (lua_type(L, 2) == LUA_TTABLE) {
+        lua_pushliteral(L, "__gc");
+        if (lua_rawget(L, 2) != LUA_TNIL)
+            return luaL_argerror(L, 2, "__gc metamethods are not allowed (KUMO_LIB_DEBUG)");
+        lua_pop(L, 1);
+    }
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, 1);
+    return 1;
+}
+
+/* Replaces globals[name] with `wrapper` closing over the original. */
+static void wrap_global(lua_State *L, int globals, const char *name, lua_CFunction wrapper)
+{
+    lua_getfield(L, globals, name);
+    lua_pushcclosure(L, wrapper, 1);
+    lua_setfield(L, globals, name);
 }
 
 /* The os functions that neither touch the system nor reveal it. */
@@ -83,14 +145,11 @@ static void restrict_package(lua_State *L, unsigned libraries)
 
 void kumo_libraries_open(lua_State *L, unsigned libraries)
 {
-    static const luaL_Reg safe[] = {{LUA_GNAME, luaopen_base},
-                                    {LUA_LOADLIBNAME, luaopen_package},
-                                    {LUA_COLIBNAME, luaopen_coroutine},
-                                    {LUA_TABLIBNAME, luaopen_table},
-                                    {LUA_STRLIBNAME, luaopen_string},
-                                    {LUA_MATHLIBNAME, luaopen_math},
-                                    {LUA_UTF8LIBNAME, luaopen_utf8},
-                                    {NULL, NULL}};
+    static const luaL_Reg safe[] = {
+        {LUA_GNAME, luaopen_base},          {LUA_LOADLIBNAME, luaopen_package},
+        {LUA_COLIBNAME, luaopen_coroutine}, {LUA_TABLIBNAME, luaopen_table},
+        {LUA_STRLIBNAME, luaopen_string},   {LUA_MATHLIBNAME, luaopen_math},
+        {LUA_UTF8LIBNAME, luaopen_utf8},    {NULL, NULL}};
     for (const luaL_Reg *lib = safe; lib->name; lib++) {
         luaL_requiref(L, lib->name, lib->func, 1);
         lua_pop(L, 1);
@@ -116,11 +175,11 @@ void kumo_libraries_open(lua_State *L, unsigned libraries)
         clear_field(L, globals, "dofile");
         clear_field(L, globals, "loadfile");
     }
-    if (!(libraries & KUMO_LIB_BYTECODE)) {
-        lua_getfield(L, globals, "load");
-        lua_pushcclosure(L, load_text_only, 1);
-        lua_setfield(L, globals, "load");
-    }
+    if (!(libraries & KUMO_LIB_BYTECODE))
+        wrap_global(L, globals, "load", load_text_only);
+    wrap_global(L, globals, "xpcall", guarded_xpcall);
+    if (!(libraries & KUMO_LIB_DEBUG))
+        wrap_global(L, globals, "setmetatable", setmetatable_without_gc);
     lua_getfield(L, globals, LUA_LOADLIBNAME);
     restrict_package(L, libraries);
     lua_pop(L, 2);

@@ -123,6 +123,11 @@ void kumo_limits_check(lua_State *L)
         raise_stop(L, runtime, stop);
 }
 
+int kumo_limits_stopping(lua_State *L)
+{
+    return observe(runtime_of(L)) != KUMO_STOP_NONE;
+}
+
 int64_t kumo_limits_remaining_ms(struct kumo_runtime *runtime)
 {
     if (!runtime->limits.deadline_ms)
@@ -138,8 +143,8 @@ static void refuse(struct kumo_runtime *runtime, const void *block, size_t osize
 {
     struct kumo_limits *limits = &runtime->limits;
     limits->refusals++;
-    if (limits->retry_pending && limits->refused_block == block &&
-        limits->refused_osize == osize && limits->refused_nsize == nsize) {
+    if (limits->retry_pending && limits->refused_block == block && limits->refused_osize == osize &&
+        limits->refused_nsize == nsize) {
         limits->retry_pending = 0;
         if (limits->stop == KUMO_STOP_NONE) {
             set_stop(runtime, KUMO_STOP_MEMORY);

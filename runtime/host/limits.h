@@ -77,6 +77,9 @@ void kumo_limits_reset_refusals(struct kumo_runtime *runtime);
  * returns otherwise. For C functions that wait (kumo.sleep). */
 void kumo_limits_check(lua_State *L);
 
+/* 1 when the current run is stopping (after a limit or a cancel). */
+int kumo_limits_stopping(lua_State *L);
+
 /* Milliseconds left before the deadline (-1: no deadline). */
 int64_t kumo_limits_remaining_ms(struct kumo_runtime *runtime);
 

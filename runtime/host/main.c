@@ -19,6 +19,7 @@ enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
 
 static const char usage_text[] =
     "Usage: kumo run SCRIPT [options]   run a Lua provisioning script\n"
+    "       kumo config [options]       show the region, credentials, ... a run would use\n"
     "       kumo sandbox serve [options] serve the offline EC2 over HTTP on loopback\n"
     "       kumo version                print the version\n"
     "       kumo --help                 show this help ('kumo run --help' for run's options)\n"
@@ -283,6 +284,63 @@ static int command_run(int argc, char **argv)
     return exit_code;
 }
 
+static const char config_usage_text[] =
+    "Usage: kumo config [--region R] [--profile P] [--endpoint URL] [--sandbox] [--json]\n"
+    "\n"
+    "Shows the region, endpoint, profile, credentials, retry mode and attempts that\n"
+    "'kumo run' would use with the same flags and environment, and where each came\n"
+    "from. Never shows a secret: the access key id is masked. Exit 1 when a setting\n"
+    "cannot be resolved (the report says why).\n";
+
+static int command_config(int argc, char **argv)
+{
+    struct kumo_options options = {.log_level = KUMO_LOG_WARN, .libraries = KUMO_LIBS_ALL};
+    int as_json = 0;
+    for (int i = 2; i < argc; i++) {
+        int missing = 0;
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            fputs(config_usage_text, stdout);
+            return EXIT_OK;
+        } else if (strcmp(argv[i], "--json") == 0) {
+            as_json = 1;
+        } else if (strcmp(argv[i], "--sandbox") == 0) {
+            options.sandbox = 1;
+        } else if (take_value(argc, argv, &i, "--region", &options.region, &missing) ||
+                   take_value(argc, argv, &i, "--profile", &options.profile, &missing) ||
+                   take_value(argc, argv, &i, "--endpoint", &options.endpoint, &missing)) {
+            if (missing)
+                return usage_error("option %s needs a value", argv[i]);
+        } else {
+            return usage_error("unknown argument '%s' for 'kumo config'", argv[i]);
+        }
+    }
+    struct kumo_error *error = NULL;
+    struct kumo_runtime *runtime = kumo_runtime_new(&options, &error);
+    if (!runtime) {
+        report_error(error, 0);
+        kumo_error_free(error);
+        return EXIT_FAILED;
+    }
+    char *report = NULL;
+    enum kumo_status status = kumo_runtime_describe_config(runtime, as_json, &report, &error);
+    int exit_code = EXIT_OK;
+    if (status != KUMO_OK) {
+        report_error(error, 0);
+        exit_code = EXIT_FAILED;
+    } else {
+        fputs(report, stdout);
+        if (as_json)
+            fputc('\n', stdout);
+        /* a setting that could not be resolved is a failure, as a run would fail */
+        if (strstr(report, as_json ? "\"error\":" : " error: "))
+            exit_code = EXIT_FAILED;
+    }
+    kumo_free(report);
+    kumo_error_free(error);
+    kumo_runtime_destroy(runtime);
+    return exit_code;
+}
+
 static const char serve_usage_text[] =
     "Usage: kumo sandbox serve [--state FILE] [--host 127.0.0.1] [--port 4566]\n"
     "\n"
@@ -360,5 +418,7 @@ int main(int argc, char **argv)
         return command_run(argc, argv);
     if (strcmp(command, "sandbox") == 0)
         return command_sandbox(argc, argv);
+    if (strcmp(command, "config") == 0)
+        return command_config(argc, argv);
     return usage_error("unknown command '%s'", command);
 }

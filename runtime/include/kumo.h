@@ -95,6 +95,8 @@ struct kumo_http_request {
     size_t max_response_bytes; /* the response body cap */
     const char *ca_bundle;     /* PEM file to trust, or NULL for the system store */
     int allow_plain_http;      /* 1 only when the user named an http:// endpoint */
+    int no_proxy;              /* 1: never through a proxy (instance metadata and
+                                  container credential endpoints) */
 };
 
 /* The response being received; owned by the runtime, filled by the transport
@@ -219,11 +221,12 @@ struct kumo_options {
 #define KUMO_LIB_DEBUG (1u << 2)    /* the debug library */
 #define KUMO_LIB_NATIVE (1u << 3)   /* package.loadlib, package.cpath and the C searchers */
 #define KUMO_LIB_BYTECODE (1u << 4) /* binary (precompiled) chunks in load() */
-#define KUMO_LIB_FILES (1u << 5)    /* require of .lua files on package.path (and, for
-                                       kumo_runtime_run_file(), next to the script),
-                                       package.searchpath, dofile, loadfile */
-#define KUMO_LIBS_ALL                                                                        \
-    (KUMO_LIB_IO | KUMO_LIB_OS | KUMO_LIB_DEBUG | KUMO_LIB_NATIVE | KUMO_LIB_BYTECODE |     \
+#define KUMO_LIB_FILES                                                                             \
+    (1u << 5) /* require of .lua files on package.path (and, for                                   \
+                 kumo_runtime_run_file(), next to the script),                                     \
+                 package.searchpath, dofile, loadfile */
+#define KUMO_LIBS_ALL                                                                              \
+    (KUMO_LIB_IO | KUMO_LIB_OS | KUMO_LIB_DEBUG | KUMO_LIB_NATIVE | KUMO_LIB_BYTECODE |            \
      KUMO_LIB_FILES)
 
 struct kumo_runtime;
@@ -272,8 +275,7 @@ KUMO_API void kumo_runtime_destroy(struct kumo_runtime *runtime);
  * byte 4") or a run is in progress; KUMO_ERROR_MEMORY. The previous input is
  * kept on failure. */
 KUMO_API enum kumo_status kumo_runtime_set_input_json(struct kumo_runtime *runtime,
-                                                      const char *json,
-                                                      struct kumo_error **error);
+                                                      const char *json, struct kumo_error **error);
 
 /* ---- Host functions and modules ----------------------------------------------
  * A host adds its own Lua modules, without seeing a Lua type:
@@ -299,8 +301,7 @@ struct kumo_host_call;
  * function on the same runtime except kumo_runtime_cancel(), and must
  * return (no longjmp, no C++ exception). Limits do not interrupt it: the
  * time it takes counts against time_limit_ms and is seen when it returns. */
-typedef void (*kumo_host_fn)(void *user_data, const char *args_json,
-                             struct kumo_host_call *call);
+typedef void (*kumo_host_fn)(void *user_data, const char *args_json, struct kumo_host_call *call);
 
 /* Registers `fn` as require(module)[name] for the scripts of this runtime
  * (strings copied; `user_data` is passed back as is and stays owned by the
@@ -318,8 +319,7 @@ KUMO_API enum kumo_status kumo_runtime_register_function(struct kumo_runtime *ru
  * Lua call's one return value (a top-level null becomes nil). Invalid JSON
  * is raised in the script as an error naming the function. Returns KUMO_OK,
  * KUMO_ERROR_USAGE (NULL argument) or KUMO_ERROR_MEMORY. */
-KUMO_API enum kumo_status kumo_host_call_return_json(struct kumo_host_call *call,
-                                                     const char *json);
+KUMO_API enum kumo_status kumo_host_call_return_json(struct kumo_host_call *call, const char *json);
 
 /* Makes the Lua call raise `message` (copied) as an error in the script,
  * prefixed with the calling line ("deploy.lua:7: disk full"); pcall
@@ -334,8 +334,7 @@ KUMO_API enum kumo_status kumo_host_call_fail(struct kumo_host_call *call, const
  * in the error) or KUMO_ERROR_MEMORY / KUMO_ERROR_LIMIT; `error` as for
  * kumo_runtime_new(). */
 KUMO_API enum kumo_status kumo_runtime_register_module(struct kumo_runtime *runtime,
-                                                       const char *name,
-                                                       const char *lua_source,
+                                                       const char *name, const char *lua_source,
                                                        struct kumo_error **error);
 
 /* ---- Cancelling ----------------------------------------------------------------
@@ -374,6 +373,17 @@ typedef void (*kumo_serve_ready_fn)(void *user_data, const char *host, int port)
 KUMO_API enum kumo_status kumo_sandbox_serve(const char *state_path, const char *host, int port,
                                              kumo_serve_ready_fn ready, void *ready_data,
                                              struct kumo_error **error);
+
+/* What a run of this runtime would use, and where each value came from: the
+ * profile, region, endpoint, credential source (the access key id masked,
+ * never a secret), retry mode and attempts, CA bundle; a setting that cannot
+ * be resolved carries its error instead. Resolving the credentials may call
+ * STS, a credential process or a metadata endpoint, as a run would. With
+ * `as_json` the report is a JSON object ({ "region": { "value", "source",
+ * "error"? }, ... }), else an aligned text table. The report is released
+ * with kumo_free(). Used by `kumo config`. */
+KUMO_API enum kumo_status kumo_runtime_describe_config(struct kumo_runtime *runtime, int as_json,
+                                                       char **report, struct kumo_error **error);
 
 /* The library version, e.g. "0.1.0". */
 KUMO_API const char *kumo_version(void);

@@ -15,6 +15,7 @@ set(_kumo_integration_tests
   sandbox        test_sandbox.py        # the offline EC2: quick start, state, EC2-only behaviour
   credentials    test_credentials.py    # credential chain: IMDS/container fakes, credential_process, AssumeRole
   faults         test_faults.py         # fault proxy: transient/persistent faults, attempts, no secrets
+  config_command test_config_command.py # kumo config: values, sources, never a secret
 )
 list(LENGTH _kumo_integration_tests _n)
 math(EXPR _last "${_n} - 1")

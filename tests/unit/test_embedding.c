@@ -40,8 +40,7 @@ static void drop_log(void *user_data, enum kumo_log_level level, const char *mes
 }
 
 /* A sandbox runtime (nothing leaves the process) with the given limits. */
-static struct kumo_runtime *new_runtime(size_t memory_limit, long time_limit_ms,
-                                        unsigned libraries)
+static struct kumo_runtime *new_runtime(size_t memory_limit, long time_limit_ms, unsigned libraries)
 {
     struct kumo_options options = {.log = drop_log,
                                    .log_level = KUMO_LOG_DEBUG,
@@ -144,7 +143,7 @@ static void test_memory_cap(void **state)
 static void test_memory_cap_too_small_for_setup(void **state)
 {
     (void)state;
-    struct kumo_options options = {.log = drop_log, .memory_limit_bytes = 16 * 1024};
+    struct kumo_options options = {.log = drop_log, .memory_limit_bytes = 4096};
     struct kumo_error *error = NULL;
     assert_null(kumo_runtime_new(&options, &error));
     assert_non_null(error);
@@ -174,9 +173,8 @@ static void test_time_limit(void **state)
     struct kumo_runtime *runtime = new_runtime(0, TIME_LIMIT_MS, 0);
     expect_time_limit(runtime, "while true do end");
     expect_time_limit(runtime, "while true do pcall(function() while true do end end) end");
-    expect_time_limit(runtime,
-                      "local co = coroutine.wrap(function() while true do end end)\n"
-                      "while true do pcall(co) end");
+    expect_time_limit(runtime, "local co = coroutine.wrap(function() while true do end end)\n"
+                               "while true do pcall(co) end");
     expect_time_limit(runtime, "while true do pcall(kumo.sleep, 10) end");
     expect_time_limit(runtime, "local ok, e = pcall(error, 'x') while true do\n"
                                "  xpcall(function() while true do end end,\n"
@@ -224,33 +222,39 @@ static void test_safe_set(void **state)
     make_module_dir(dir, sizeof dir);
     struct kumo_runtime *runtime = new_runtime(0, 0, 0);
     set_dir_input(runtime, dir);
-    expect_result(
-        runtime,
-        "local dir = kumo.input.dir\n"
-        "assert(io == nil, 'io')\n"
-        "assert(debug == nil, 'debug')\n"
-        "assert(os.execute == nil and os.getenv == nil and os.remove == nil\n"
-        "       and os.exit == nil and os.tmpname == nil, 'os')\n"
-        "for _, f in ipairs{'time', 'clock', 'date', 'difftime'} do\n"
-        "  assert(type(os[f]) == 'function', f)\n"
-        "end\n"
-        "assert(package.loadlib == nil and package.cpath == nil, 'native')\n"
-        "assert(package.searchpath == nil, 'searchpath')\n"
-        "assert(dofile == nil and loadfile == nil, 'files')\n"
-        "local f, err = load(string.dump(function() return 1 end))\n"
-        "assert(f == nil and err:find('binary chunk'), tostring(err))\n"
-        "f, err = load(string.dump(function() return 1 end), 'x', 'b')\n"
-        "assert(f == nil, 'bytecode with mode b')\n"
-        "assert(load('return 41 + 1')() == 42)\n"
-        "local ok, e = pcall(require, 'socket')\n"
-        "assert(not ok and e:find(\"module 'socket' not found\"), e)\n"
-        "package.path = dir .. '/?.lua'\n"
-        "ok, e = pcall(require, 'embedmod')\n"
-        "assert(not ok, 'a file module was loaded')\n"
-        "assert(require('kumo.sg') and require('string') == string)\n"
-        "assert(require('kumo.vpc').ensure)\n"
-        "return 'safe'",
-        "\"safe\"");
+    expect_result(runtime,
+                  "local dir = kumo.input.dir\n"
+                  "assert(io == nil, 'io')\n"
+                  "assert(debug == nil, 'debug')\n"
+                  "assert(os.execute == nil and os.getenv == nil and os.remove == nil\n"
+                  "       and os.exit == nil and os.tmpname == nil, 'os')\n"
+                  "for _, f in ipairs{'time', 'clock', 'date', 'difftime'} do\n"
+                  "  assert(type(os[f]) == 'function', f)\n"
+                  "end\n"
+                  "assert(package.loadlib == nil and package.cpath == nil, 'native')\n"
+                  "assert(package.searchpath == nil, 'searchpath')\n"
+                  "assert(dofile == nil and loadfile == nil, 'files')\n"
+                  "local f, err = load(string.dump(function() return 1 end))\n"
+                  "assert(f == nil and err:find('binary chunk'), tostring(err))\n"
+                  "f, err = load(string.dump(function() return 1 end), 'x', 'b')\n"
+                  "assert(f == nil, 'bytecode with mode b')\n"
+                  "assert(load('return 41 + 1')() == 42)\n"
+                  "local ok0, e0 = pcall(setmetatable, {}, {__gc = function() end})\n"
+                  "assert(not ok0 and e0:find('__gc metamethods are not allowed'), e0)\n"
+                  "assert(select(2, xpcall(error, function(m) return 'handled ' .. m end, 'x')) == "
+                  "'handled x')\n"
+                  "local co = coroutine.wrap(function() return xpcall(function() "
+                  "coroutine.yield(1) return 2 end, print) end)\n"
+                  "assert(co() == 1 and select(2, co()) == 2, 'yield across xpcall')\n"
+                  "local ok, e = pcall(require, 'socket')\n"
+                  "assert(not ok and e:find(\"module 'socket' not found\"), e)\n"
+                  "package.path = dir .. '/?.lua'\n"
+                  "ok, e = pcall(require, 'embedmod')\n"
+                  "assert(not ok, 'a file module was loaded')\n"
+                  "assert(require('kumo.sg') and require('string') == string)\n"
+                  "assert(require('kumo.vpc').ensure)\n"
+                  "return 'safe'",
+                  "\"safe\"");
     /* run_file does not open package.path next to the script either */
     char script[256];
     snprintf(script, sizeof script, "%s/main.lua", dir);
@@ -295,8 +299,7 @@ static void test_all_libraries(void **state)
                   "7");
     kumo_runtime_destroy(runtime);
     runtime = new_runtime(0, 0, KUMO_LIB_IO | KUMO_LIB_OS);
-    expect_result(runtime, "return io.write ~= nil and os.getenv ~= nil and debug == nil",
-                  "true");
+    expect_result(runtime, "return io.write ~= nil and os.getenv ~= nil and debug == nil", "true");
     kumo_runtime_destroy(runtime);
     runtime = new_runtime(0, 0, KUMO_LIB_FILES);
     set_dir_input(runtime, dir);
@@ -364,8 +367,8 @@ static void test_host_functions(void **state)
                      KUMO_OK);
     assert_int_equal(kumo_runtime_register_function(runtime, "host", "bad", host_bad_json, NULL),
                      KUMO_OK);
-    assert_int_equal(
-        kumo_runtime_register_function(runtime, "host", "nothing", host_nothing, NULL), KUMO_OK);
+    assert_int_equal(kumo_runtime_register_function(runtime, "host", "nothing", host_nothing, NULL),
+                     KUMO_OK);
     assert_int_equal(kumo_runtime_register_function(runtime, "host", "null", host_null, NULL),
                      KUMO_OK);
     assert_int_equal(kumo_runtime_register_function(runtime, "acme.tools", "echo", host_echo, &log),
@@ -455,8 +458,7 @@ static void test_host_modules(void **state)
     kumo_error_free(error);
     assert_int_equal(kumo_runtime_register_function(runtime, "greet", "x", host_null, NULL),
                      KUMO_ERROR_USAGE);
-    assert_int_equal(kumo_runtime_register_function(runtime, "fns", "x", host_null, NULL),
-                     KUMO_OK);
+    assert_int_equal(kumo_runtime_register_function(runtime, "fns", "x", host_null, NULL), KUMO_OK);
     assert_int_equal(kumo_runtime_register_module(runtime, "fns", "return 1", NULL),
                      KUMO_ERROR_USAGE);
     /* a binary chunk is refused (text only) */
@@ -553,8 +555,8 @@ static void test_cancel(void **state)
     (void)state;
     struct kumo_runtime *runtime = new_runtime(0, 0, 0);
     struct cancel_run run = {.runtime = runtime};
-    assert_int_equal(
-        kumo_runtime_register_function(runtime, "host", "started", host_started, &run), KUMO_OK);
+    assert_int_equal(kumo_runtime_register_function(runtime, "host", "started", host_started, &run),
+                     KUMO_OK);
     cancel_while_running(runtime, &run, "require('host').started() while true do end");
     cancel_while_running(runtime, &run,
                          "require('host').started()\n"
@@ -621,8 +623,7 @@ static void *parallel_thread(void *arg)
         snprintf(run->first, sizeof run->first, "%s", results[0]);
         snprintf(run->second, sizeof run->second, "%s", results[1]);
     } else {
-        snprintf(run->message, sizeof run->message, "%d: %s", status,
-                 error ? error->message : "?");
+        snprintf(run->message, sizeof run->message, "%d: %s", status, error ? error->message : "?");
     }
     kumo_free(results[0]);
     kumo_free(results[1]);
@@ -654,8 +655,7 @@ static void test_parallel_runtimes(void **state)
         assert_non_null(strstr(runs[i].first, "\"created\": true"));
         assert_non_null(strstr(runs[i].second, "\"created\": false"));
         /* each world holds only its own groups: default and t<i>-web */
-        snprintf(expect, sizeof expect, "\"groups\": [\n    \"default\",\n    \"t%d-web\"\n  ]",
-                 i);
+        snprintf(expect, sizeof expect, "\"groups\": [\n    \"default\",\n    \"t%d-web\"\n  ]", i);
         if (!strstr(runs[i].first, expect))
             fail_msg("thread %d: %s", i, runs[i].first);
         /* the second run found the same VPC and group */
@@ -669,16 +669,11 @@ int main(int argc, char **argv)
 {
     clean_aws_environment();
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_memory_cap),
-        cmocka_unit_test(test_memory_cap_too_small_for_setup),
-        cmocka_unit_test(test_time_limit),
-        cmocka_unit_test(test_safe_set),
-        cmocka_unit_test(test_all_libraries),
-        cmocka_unit_test(test_host_functions),
-        cmocka_unit_test(test_host_modules),
-        cmocka_unit_test(test_input_json),
-        cmocka_unit_test(test_cancel),
-        cmocka_unit_test(test_parallel_runtimes),
+        cmocka_unit_test(test_memory_cap),    cmocka_unit_test(test_memory_cap_too_small_for_setup),
+        cmocka_unit_test(test_time_limit),    cmocka_unit_test(test_safe_set),
+        cmocka_unit_test(test_all_libraries), cmocka_unit_test(test_host_functions),
+        cmocka_unit_test(test_host_modules),  cmocka_unit_test(test_input_json),
+        cmocka_unit_test(test_cancel),        cmocka_unit_test(test_parallel_runtimes),
     };
     if (argc > 1) {
         char filter[128];
