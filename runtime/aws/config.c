@@ -21,21 +21,9 @@
 #include <openssl/crypto.h>
 
 #include "ini.h"
+#include "util/text.h"
 
 /* ---- Small helpers ------------------------------------------------------ */
-
-static void set_error(char *errbuf, size_t errbuf_size, const char *format, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_error(char *errbuf, size_t errbuf_size, const char *format, ...)
-{
-    if (!errbuf || errbuf_size == 0)
-        return;
-    va_list args;
-    va_start(args, format);
-    vsnprintf(errbuf, errbuf_size, format, args);
-    va_end(args);
-}
 
 static void wipe_free(char *text)
 {
@@ -128,7 +116,7 @@ static int load_one(const char *path, struct kumo_ini **out, char *errbuf, size_
     char message[400];
     *out = kumo_ini_load(path, &missing, message, sizeof message);
     if (!*out && !missing) {
-        set_error(errbuf, errbuf_size, "cannot use AWS shared file: %s", message);
+        kumo_set_message(errbuf, errbuf_size, "cannot use AWS shared file: %s", message);
         return -1;
     }
     return 0;
@@ -262,7 +250,7 @@ static int valid_endpoint(const char *url)
 
 static enum kumo_config_failure out_of_memory(char *errbuf, size_t errbuf_size)
 {
-    set_error(errbuf, errbuf_size, "out of memory while resolving the AWS configuration");
+    kumo_set_message(errbuf, errbuf_size, "out of memory while resolving the AWS configuration");
     return KUMO_CONFIG_BAD;
 }
 
@@ -275,7 +263,7 @@ static enum kumo_config_failure resolve_profile(const struct kumo_config_input *
     *explicit_out = 0;
     if (input->profile_flag) {
         if (!*input->profile_flag) {
-            set_error(errbuf, errbuf_size, "--profile: empty profile name");
+            kumo_set_message(errbuf, errbuf_size, "--profile: empty profile name");
             return KUMO_CONFIG_BAD;
         }
         profile = input->profile_flag;
@@ -309,17 +297,18 @@ static enum kumo_config_failure resolve_region(const struct kumo_config_input *i
                  config->profile, path);
         config->region_source = config->source_buffer[0];
     } else {
-        set_error(errbuf, errbuf_size,
-                  "no AWS region: pass --region, set AWS_REGION, or set `region` in profile %s "
-                  "in %s",
-                  config->profile, path_or_default(config->config_file, "~/.aws/config"));
+        kumo_set_message(
+            errbuf, errbuf_size,
+            "no AWS region: pass --region, set AWS_REGION, or set `region` in profile %s "
+            "in %s",
+            config->profile, path_or_default(config->config_file, "~/.aws/config"));
         return KUMO_CONFIG_BAD;
     }
     if (!valid_region(region)) {
-        set_error(errbuf, errbuf_size,
-                  "invalid AWS region '%.64s' (from %s): expected letters, digits and '-', "
-                  "e.g. us-east-1",
-                  region, config->region_source);
+        kumo_set_message(errbuf, errbuf_size,
+                         "invalid AWS region '%.64s' (from %s): expected letters, digits and '-', "
+                         "e.g. us-east-1",
+                         region, config->region_source);
         return KUMO_CONFIG_BAD;
     }
     config->region = strdup(region);
@@ -364,10 +353,10 @@ static enum kumo_config_failure resolve_endpoint(const struct kumo_config_input 
 
     if (endpoint) {
         if (!valid_endpoint(endpoint)) {
-            set_error(errbuf, errbuf_size,
-                      "invalid endpoint URL '%.200s' (from %s): expected "
-                      "http(s)://host[:port][/path]",
-                      endpoint, config->endpoint_source);
+            kumo_set_message(errbuf, errbuf_size,
+                             "invalid endpoint URL '%.200s' (from %s): expected "
+                             "http(s)://host[:port][/path]",
+                             endpoint, config->endpoint_source);
             return KUMO_CONFIG_BAD;
         }
         config->endpoint = strdup(endpoint);
@@ -402,7 +391,8 @@ static enum kumo_config_failure resolve_ca_bundle(const struct kumo_config_input
         return KUMO_CONFIG_OK;
     }
     if (access(bundle, R_OK) != 0) {
-        set_error(errbuf, errbuf_size, "CA bundle %s (from %s) cannot be read", bundle, source);
+        kumo_set_message(errbuf, errbuf_size, "CA bundle %s (from %s) cannot be read", bundle,
+                         source);
         return KUMO_CONFIG_BAD;
     }
     config->ca_bundle = strdup(bundle);
@@ -441,10 +431,10 @@ static enum kumo_config_failure resolve_retry(const struct kumo_config_input *in
         char *end = NULL;
         long n = strtol(attempts, &end, 10);
         if (!isdigit((unsigned char)attempts[0]) || *end || n < 1 || n > 1000) {
-            set_error(errbuf, errbuf_size,
-                      "invalid max_attempts '%.40s' (from %s): expected a positive integer "
-                      "(at most 1000)",
-                      attempts, source);
+            kumo_set_message(errbuf, errbuf_size,
+                             "invalid max_attempts '%.40s' (from %s): expected a positive integer "
+                             "(at most 1000)",
+                             attempts, source);
             return KUMO_CONFIG_BAD;
         }
         config->max_attempts = (int)n;
@@ -456,10 +446,10 @@ static enum kumo_config_failure resolve_retry(const struct kumo_config_input *in
     if (mode) {
         if (strcmp(mode, "standard") != 0 && strcmp(mode, "adaptive") != 0 &&
             strcmp(mode, "legacy") != 0) {
-            set_error(errbuf, errbuf_size,
-                      "invalid retry_mode '%.40s' (from %s): expected standard, adaptive or "
-                      "legacy",
-                      mode, source);
+            kumo_set_message(errbuf, errbuf_size,
+                             "invalid retry_mode '%.40s' (from %s): expected standard, adaptive or "
+                             "legacy",
+                             mode, source);
             return KUMO_CONFIG_BAD;
         }
         config->retry_mode = strdup(mode);
@@ -475,7 +465,7 @@ enum kumo_config_failure kumo_config_resolve(const struct kumo_config_input *inp
                                              size_t errbuf_size)
 {
     memset(config, 0, sizeof *config);
-    set_error(errbuf, errbuf_size, "%s", "");
+    kumo_set_message(errbuf, errbuf_size, "%s", "");
     struct kumo_config_input no_input = {0};
     if (!input)
         input = &no_input;
@@ -500,12 +490,13 @@ enum kumo_config_failure kumo_config_resolve(const struct kumo_config_input *inp
         goto error;
     }
     if (explicit_profile && !profile_exists(&files, config->profile)) {
-        set_error(errbuf, errbuf_size,
-                  "profile '%s' (from %s) not found: neither %s ([profile %s]) nor %s ([%s]) "
-                  "defines it",
-                  config->profile, config->profile_source,
-                  path_or_default(config->config_file, "~/.aws/config"), config->profile,
-                  path_or_default(config->credentials_file, "~/.aws/credentials"), config->profile);
+        kumo_set_message(
+            errbuf, errbuf_size,
+            "profile '%s' (from %s) not found: neither %s ([profile %s]) nor %s ([%s]) "
+            "defines it",
+            config->profile, config->profile_source,
+            path_or_default(config->config_file, "~/.aws/config"), config->profile,
+            path_or_default(config->credentials_file, "~/.aws/credentials"), config->profile);
         result = KUMO_CONFIG_BAD;
         goto error;
     }
@@ -571,11 +562,11 @@ static enum kumo_config_failure keys_in_section(struct kumo_config *config,
         return KUMO_CONFIG_OK;
     *found = 1;
     if (!key || !secret) {
-        set_error(errbuf, errbuf_size,
-                  "profile %s in %s has %s but no %s: set both aws_access_key_id and "
-                  "aws_secret_access_key in [%s]",
-                  config->profile, path, key ? "aws_access_key_id" : "aws_secret_access_key",
-                  key ? "aws_secret_access_key" : "aws_access_key_id", section);
+        kumo_set_message(errbuf, errbuf_size,
+                         "profile %s in %s has %s but no %s: set both aws_access_key_id and "
+                         "aws_secret_access_key in [%s]",
+                         config->profile, path, key ? "aws_access_key_id" : "aws_secret_access_key",
+                         key ? "aws_secret_access_key" : "aws_access_key_id", section);
         return KUMO_CONFIG_NO_CREDENTIALS;
     }
     snprintf(config->source_buffer[2], sizeof config->source_buffer[2], "profile %s in %s",
@@ -588,14 +579,14 @@ enum kumo_config_failure kumo_config_resolve_credentials(const struct kumo_confi
                                                          struct kumo_config *config, char *errbuf,
                                                          size_t errbuf_size)
 {
-    set_error(errbuf, errbuf_size, "%s", "");
+    kumo_set_message(errbuf, errbuf_size, "%s", "");
     struct kumo_config_input no_input = {0};
     if (!input)
         input = &no_input;
     if (!config || !config->profile) {
-        set_error(errbuf, errbuf_size,
-                  "credentials asked for before the configuration was "
-                  "resolved");
+        kumo_set_message(errbuf, errbuf_size,
+                         "credentials asked for before the configuration was "
+                         "resolved");
         return KUMO_CONFIG_BAD;
     }
     clear_credentials(config);
@@ -609,11 +600,11 @@ enum kumo_config_failure kumo_config_resolve_credentials(const struct kumo_confi
                                 errbuf_size);
     }
     if (key || secret) {
-        set_error(errbuf, errbuf_size,
-                  "%s is set but %s is not: set both, or unset %s to use profile %s",
-                  key ? "AWS_ACCESS_KEY_ID" : "AWS_SECRET_ACCESS_KEY",
-                  key ? "AWS_SECRET_ACCESS_KEY" : "AWS_ACCESS_KEY_ID",
-                  key ? "AWS_ACCESS_KEY_ID" : "AWS_SECRET_ACCESS_KEY", config->profile);
+        kumo_set_message(errbuf, errbuf_size,
+                         "%s is set but %s is not: set both, or unset %s to use profile %s",
+                         key ? "AWS_ACCESS_KEY_ID" : "AWS_SECRET_ACCESS_KEY",
+                         key ? "AWS_SECRET_ACCESS_KEY" : "AWS_ACCESS_KEY_ID",
+                         key ? "AWS_ACCESS_KEY_ID" : "AWS_SECRET_ACCESS_KEY", config->profile);
         return KUMO_CONFIG_NO_CREDENTIALS;
     }
 
@@ -650,14 +641,15 @@ enum kumo_config_failure kumo_config_resolve_credentials(const struct kumo_confi
     if (other)
         snprintf(note, sizeof note, " (profile %s uses %s, which is not read here)",
                  config->profile, other);
-    set_error(errbuf, errbuf_size,
-              "no AWS credentials: searched the environment (AWS_ACCESS_KEY_ID, "
-              "AWS_SECRET_ACCESS_KEY) and profile %s in %s and %s%s; set AWS_ACCESS_KEY_ID "
-              "and AWS_SECRET_ACCESS_KEY, or aws_access_key_id and aws_secret_access_key in "
-              "[%s] of %s",
-              config->profile, path_or_default(config->credentials_file, "~/.aws/credentials"),
-              path_or_default(config->config_file, "~/.aws/config"), note, config->profile,
-              path_or_default(config->credentials_file, "~/.aws/credentials"));
+    kumo_set_message(errbuf, errbuf_size,
+                     "no AWS credentials: searched the environment (AWS_ACCESS_KEY_ID, "
+                     "AWS_SECRET_ACCESS_KEY) and profile %s in %s and %s%s; set AWS_ACCESS_KEY_ID "
+                     "and AWS_SECRET_ACCESS_KEY, or aws_access_key_id and aws_secret_access_key in "
+                     "[%s] of %s",
+                     config->profile,
+                     path_or_default(config->credentials_file, "~/.aws/credentials"),
+                     path_or_default(config->config_file, "~/.aws/config"), note, config->profile,
+                     path_or_default(config->credentials_file, "~/.aws/credentials"));
     shared_files_free(&files);
     return KUMO_CONFIG_NO_CREDENTIALS;
 }
@@ -769,9 +761,10 @@ int kumo_config_service_endpoint(const struct kumo_config_input *input,
     if (!endpoint)
         return 0;
     if (!valid_endpoint(endpoint)) {
-        set_error(errbuf, errbuf_size,
-                  "invalid endpoint URL '%.200s' (from %s): expected http(s)://host[:port][/path]",
-                  endpoint, source);
+        kumo_set_message(
+            errbuf, errbuf_size,
+            "invalid endpoint URL '%.200s' (from %s): expected http(s)://host[:port][/path]",
+            endpoint, source);
         return -1;
     }
     *url = strdup(endpoint);

@@ -10,6 +10,7 @@
  * says so. Nothing here logs; failure reasons name the host and port only.
  */
 #include "http.h"
+#include "util/text.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -360,19 +361,6 @@ static const char *result_summary(enum kumo_transport_result result)
     }
 }
 
-static void set_message(char *error_message, size_t error_message_size, const char *format, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_message(char *error_message, size_t error_message_size, const char *format, ...)
-{
-    if (!error_message || error_message_size == 0)
-        return;
-    va_list args;
-    va_start(args, format);
-    vsnprintf(error_message, error_message_size, format, args);
-    va_end(args);
-}
-
 /* Sets every option of one request on the (reset) handle. */
 static CURLcode set_options(CURL *easy, const struct kumo_http_request *request,
                             struct curl_slist *headers, struct transfer *transfer, char *curl_error)
@@ -444,39 +432,41 @@ enum kumo_transport_result kumo_curl_transport_send(void *user_data,
                                                     char *error_message, size_t error_message_size)
 {
     struct kumo_curl_transport *transport = user_data;
-    set_message(error_message, error_message_size, "%s", "");
+    kumo_set_message(error_message, error_message_size, "%s", "");
     if (!transport || !request || !response || !request->url) {
-        set_message(error_message, error_message_size, "HTTP request without a URL");
+        kumo_set_message(error_message, error_message_size, "HTTP request without a URL");
         return KUMO_TRANSPORT_FAILED;
     }
     char host_port[300];
     url_host_port(request->url, host_port, sizeof host_port);
     const char *method = request->method ? request->method : "GET";
     if (!valid_method(method)) {
-        set_message(error_message, error_message_size, "invalid HTTP method for %s", host_port);
+        kumo_set_message(error_message, error_message_size, "invalid HTTP method for %s",
+                         host_port);
         return KUMO_TRANSPORT_FAILED;
     }
     if (!request->body && request->body_length > 0) {
-        set_message(error_message, error_message_size, "HTTP request body missing for %s",
-                    host_port);
+        kumo_set_message(error_message, error_message_size, "HTTP request body missing for %s",
+                         host_port);
         return KUMO_TRANSPORT_FAILED;
     }
     if (request->header_count > 0 && !request->headers) {
-        set_message(error_message, error_message_size, "HTTP request headers missing for %s",
-                    host_port);
+        kumo_set_message(error_message, error_message_size, "HTTP request headers missing for %s",
+                         host_port);
         return KUMO_TRANSPORT_FAILED;
     }
     for (size_t i = 0; i < request->header_count; i++) {
         if (!valid_header(&request->headers[i])) {
-            set_message(error_message, error_message_size,
-                        "invalid HTTP header name or value for %s", host_port);
+            kumo_set_message(error_message, error_message_size,
+                             "invalid HTTP header name or value for %s", host_port);
             return KUMO_TRANSPORT_FAILED;
         }
     }
     if (!has_scheme(request->url, "https") &&
         !(request->allow_plain_http && has_scheme(request->url, "http"))) {
-        set_message(error_message, error_message_size,
-                    "refusing to connect to %s: only https:// URLs are allowed here", host_port);
+        kumo_set_message(error_message, error_message_size,
+                         "refusing to connect to %s: only https:// URLs are allowed here",
+                         host_port);
         return KUMO_TRANSPORT_FAILED;
     }
 
@@ -485,7 +475,7 @@ enum kumo_transport_result kumo_curl_transport_send(void *user_data,
     struct curl_slist *headers = NULL;
     if (build_header_list(&sent, &headers) != 0) {
         free_header_list(headers);
-        set_message(error_message, error_message_size, "out of memory");
+        kumo_set_message(error_message, error_message_size, "out of memory");
         return KUMO_TRANSPORT_FAILED;
     }
 
@@ -506,8 +496,8 @@ enum kumo_transport_result kumo_curl_transport_send(void *user_data,
         kumo_http_response_set_status(response, status);
     } else if (transfer.out_of_memory) {
         result = KUMO_TRANSPORT_FAILED;
-        set_message(error_message, error_message_size, "out of memory reading the answer of %s",
-                    host_port);
+        kumo_set_message(error_message, error_message_size,
+                         "out of memory reading the answer of %s", host_port);
     } else {
         result = classify(code, &transfer);
         const char *detail = curl_error[0] ? curl_error : curl_easy_strerror(code);
@@ -518,8 +508,8 @@ enum kumo_transport_result kumo_curl_transport_send(void *user_data,
         size_t detail_length = strlen(detail);
         while (detail_length > 0 && is_space(detail[detail_length - 1]))
             detail_length--;
-        set_message(error_message, error_message_size, "%s %s: %.*s", result_summary(result),
-                    host_port, (int)detail_length, detail);
+        kumo_set_message(error_message, error_message_size, "%s %s: %.*s", result_summary(result),
+                         host_port, (int)detail_length, detail);
     }
 
     /* The handle must not keep pointers into this request or its headers. */

@@ -7,6 +7,7 @@
  * stores, and the file text it reads, is wiped before it is freed.
  */
 #include "ini.h"
+#include "util/text.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -54,19 +55,6 @@ static char *dup_range(const char *start, size_t length)
     memcpy(copy, start, length);
     copy[length] = '\0';
     return copy;
-}
-
-static void set_error(char *errbuf, size_t errbuf_size, const char *format, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_error(char *errbuf, size_t errbuf_size, const char *format, ...)
-{
-    if (!errbuf || errbuf_size == 0)
-        return;
-    va_list args;
-    va_start(args, format);
-    vsnprintf(errbuf, errbuf_size, format, args);
-    va_end(args);
 }
 
 static int is_blank(char c)
@@ -223,14 +211,15 @@ static enum line_result parse_section_line(struct parse_state *state, const char
         }
     }
     if (!close) {
-        set_error(errbuf, errbuf_size, "line %zu: missing ']' in section header", line_number);
+        kumo_set_message(errbuf, errbuf_size, "line %zu: missing ']' in section header",
+                         line_number);
         return LINE_SYNTAX;
     }
     const char *rest = close + 1;
     size_t rest_length = length - (size_t)(rest - text);
     trim(&rest, &rest_length);
     if (rest_length > 0 && rest[0] != '#' && rest[0] != ';') {
-        set_error(errbuf, errbuf_size, "line %zu: unexpected text after ']'", line_number);
+        kumo_set_message(errbuf, errbuf_size, "line %zu: unexpected text after ']'", line_number);
         return LINE_SYNTAX;
     }
     char *name = section_name(text + 1, (size_t)(close - text - 1));
@@ -238,7 +227,7 @@ static enum line_result parse_section_line(struct parse_state *state, const char
         return LINE_MEMORY;
     if (name[0] == '\0') {
         free(name);
-        set_error(errbuf, errbuf_size, "line %zu: empty section name", line_number);
+        kumo_set_message(errbuf, errbuf_size, "line %zu: empty section name", line_number);
         return LINE_SYNTAX;
     }
     state->section = open_section(state->ini, name);
@@ -296,18 +285,20 @@ static enum line_result parse_line(struct parse_state *state, const char *line, 
     /* A line indented deeper than the key above it continues that key. */
     if (state->section && state->have_key && indent > state->key_indent) {
         if (!state->parent) {
-            set_error(errbuf, errbuf_size,
-                      "line %zu: unexpected indented line (sub-keys need a 'key =' line with "
-                      "an empty value above them)",
-                      line_number);
+            kumo_set_message(
+                errbuf, errbuf_size,
+                "line %zu: unexpected indented line (sub-keys need a 'key =' line with "
+                "an empty value above them)",
+                line_number);
             return LINE_SYNTAX;
         }
         char *child = NULL;
         char *value = NULL;
         enum line_result result = split_key_value(text, text_length, 0, &child, &value);
         if (result == LINE_SYNTAX) {
-            set_error(errbuf, errbuf_size, "line %zu: expected 'key = value' in sub-section '%s'",
-                      line_number, state->parent);
+            kumo_set_message(errbuf, errbuf_size,
+                             "line %zu: expected 'key = value' in sub-section '%s'", line_number,
+                             state->parent);
             return result;
         }
         if (result != LINE_OK)
@@ -331,8 +322,8 @@ static enum line_result parse_line(struct parse_state *state, const char *line, 
     char *value = NULL;
     enum line_result result = split_key_value(text, text_length, 1, &key, &value);
     if (result == LINE_SYNTAX) {
-        set_error(errbuf, errbuf_size, "line %zu: expected 'key = value' or '[section]'",
-                  line_number);
+        kumo_set_message(errbuf, errbuf_size, "line %zu: expected 'key = value' or '[section]'",
+                         line_number);
         return result;
     }
     if (result != LINE_OK)
@@ -340,8 +331,8 @@ static enum line_result parse_line(struct parse_state *state, const char *line, 
     if (!state->section) {
         free(key);
         wipe_free(value);
-        set_error(errbuf, errbuf_size, "line %zu: 'key = value' before any '[section]'",
-                  line_number);
+        kumo_set_message(errbuf, errbuf_size, "line %zu: 'key = value' before any '[section]'",
+                         line_number);
         return LINE_SYNTAX;
     }
     wipe_free(state->parent);
@@ -362,10 +353,10 @@ static enum line_result parse_line(struct parse_state *state, const char *line, 
 
 struct kumo_ini *kumo_ini_parse(const char *text, size_t length, char *errbuf, size_t errbuf_size)
 {
-    set_error(errbuf, errbuf_size, "%s", "");
+    kumo_set_message(errbuf, errbuf_size, "%s", "");
     struct kumo_ini *ini = calloc(1, sizeof *ini);
     if (!ini) {
-        set_error(errbuf, errbuf_size, "out of memory");
+        kumo_set_message(errbuf, errbuf_size, "out of memory");
         return NULL;
     }
     struct parse_state state = {.ini = ini};
@@ -382,13 +373,13 @@ struct kumo_ini *kumo_ini_parse(const char *text, size_t length, char *errbuf, s
         size_t line_length = newline ? (size_t)(newline - line) : length - position;
         position += line_length + (newline ? 1 : 0);
         if (memchr(line, '\0', line_length)) {
-            set_error(errbuf, errbuf_size, "line %zu: NUL byte in text", line_number);
+            kumo_set_message(errbuf, errbuf_size, "line %zu: NUL byte in text", line_number);
             goto error;
         }
         enum line_result result =
             parse_line(&state, line, line_length, errbuf, errbuf_size, line_number);
         if (result == LINE_MEMORY) {
-            set_error(errbuf, errbuf_size, "out of memory");
+            kumo_set_message(errbuf, errbuf_size, "out of memory");
             goto error;
         }
         if (result != LINE_OK)
@@ -409,14 +400,14 @@ struct kumo_ini *kumo_ini_load(const char *path, int *missing, char *errbuf, siz
     if (!missing)
         missing = &missing_dummy;
     *missing = 0;
-    set_error(errbuf, errbuf_size, "%s", "");
+    kumo_set_message(errbuf, errbuf_size, "%s", "");
     FILE *file = fopen(path, "rb");
     if (!file) {
         if (errno == ENOENT || errno == ENOTDIR) {
             *missing = 1;
             return NULL;
         }
-        set_error(errbuf, errbuf_size, "cannot open %s: %s", path, strerror(errno));
+        kumo_set_message(errbuf, errbuf_size, "cannot open %s: %s", path, strerror(errno));
         return NULL;
     }
     struct kumo_ini *ini = NULL;
@@ -426,14 +417,14 @@ struct kumo_ini *kumo_ini_load(const char *path, int *missing, char *errbuf, siz
     for (;;) {
         if (length == capacity) {
             if (capacity >= INI_MAX_FILE_BYTES) {
-                set_error(errbuf, errbuf_size, "%s: file larger than %u bytes", path,
-                          INI_MAX_FILE_BYTES);
+                kumo_set_message(errbuf, errbuf_size, "%s: file larger than %u bytes", path,
+                                 INI_MAX_FILE_BYTES);
                 goto done;
             }
             size_t grown_capacity = capacity ? capacity * 2 : 4096;
             char *grown = malloc(grown_capacity);
             if (!grown) {
-                set_error(errbuf, errbuf_size, "%s: out of memory", path);
+                kumo_set_message(errbuf, errbuf_size, "%s: out of memory", path);
                 goto done;
             }
             if (text) {
@@ -448,7 +439,7 @@ struct kumo_ini *kumo_ini_load(const char *path, int *missing, char *errbuf, siz
         length += got;
         if (got == 0) {
             if (ferror(file)) {
-                set_error(errbuf, errbuf_size, "cannot read %s: %s", path, strerror(errno));
+                kumo_set_message(errbuf, errbuf_size, "cannot read %s: %s", path, strerror(errno));
                 goto done;
             }
             break;
@@ -457,7 +448,7 @@ struct kumo_ini *kumo_ini_load(const char *path, int *missing, char *errbuf, siz
     char parse_error[200];
     ini = kumo_ini_parse(text ? text : "", length, parse_error, sizeof parse_error);
     if (!ini)
-        set_error(errbuf, errbuf_size, "%s: %s", path, parse_error);
+        kumo_set_message(errbuf, errbuf_size, "%s: %s", path, parse_error);
 
 done:
     if (text) {

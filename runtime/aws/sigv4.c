@@ -18,6 +18,7 @@
 #include <openssl/hmac.h>
 
 #include "util/strbuf.h"
+#include "util/text.h"
 
 #define SHA256_LENGTH 32
 #define ALGORITHM "AWS4-HMAC-SHA256"
@@ -97,17 +98,6 @@ static int is_space(unsigned char c)
     return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
 }
 
-static int hex_value(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Percent-encodes every byte except the unreserved ones (and '/' when
  * keep_slash), with uppercase hex digits. */
 static void uri_encode(struct kumo_strbuf *buf, const char *text, size_t length, int keep_slash)
@@ -134,8 +124,8 @@ static char *canonical_query_part(const char *text, size_t length)
     for (size_t i = 0; i < length; i++) {
         int high, low;
         if (text[i] == '%' && i + 2 < length &&
-            (high = hex_value((unsigned char)text[i + 1])) >= 0 &&
-            (low = hex_value((unsigned char)text[i + 2])) >= 0) {
+            (high = kumo_hex_value((unsigned char)text[i + 1])) >= 0 &&
+            (low = kumo_hex_value((unsigned char)text[i + 2])) >= 0) {
             kumo_strbuf_append_char(&decoded, (char)(high << 4 | low));
             i += 2;
         } else {

@@ -207,6 +207,14 @@ struct kumo_error *kumo_error_from_lua(lua_State *L, int index, enum kumo_status
     return error;
 }
 
+void kumo_error_store(struct kumo_error **slot, struct kumo_error *value)
+{
+    if (slot)
+        *slot = value;
+    else
+        kumo_error_free(value);
+}
+
 void kumo_error_free(struct kumo_error *error)
 {
     if (!error)

@@ -54,6 +54,10 @@ int kumo_error_message_handler(lua_State *L);
  * the value is not a kumo.Error. Returns NULL only when out of memory. */
 struct kumo_error *kumo_error_from_lua(lua_State *L, int index, enum kumo_status fallback);
 
+/* Hands `value` to the caller through `slot` (an API function's error
+ * out-parameter), or frees it when the caller passed no slot. */
+void kumo_error_store(struct kumo_error **slot, struct kumo_error *value);
+
 /* A struct kumo_error built from C strings (any may be NULL). */
 struct kumo_error *kumo_error_new(enum kumo_status status, const char *kind, const char *code,
                                   const char *message);

@@ -272,14 +272,6 @@ enum kumo_status kumo_runtime_register_function(struct kumo_runtime *runtime, co
     return run_registration(runtime, &r);
 }
 
-static void set_error(struct kumo_error **error, struct kumo_error *value)
-{
-    if (error)
-        *error = value;
-    else
-        kumo_error_free(value);
-}
-
 enum kumo_status kumo_runtime_register_module(struct kumo_runtime *runtime, const char *name,
                                               const char *lua_source, struct kumo_error **error)
 {
@@ -293,22 +285,23 @@ enum kumo_status kumo_runtime_register_module(struct kumo_runtime *runtime, cons
     else if (is_reserved(name))
         refusal = "kumo_runtime_register_module: the module name is reserved";
     if (refusal) {
-        set_error(error, kumo_error_new(KUMO_ERROR_USAGE, "usage", NULL, refusal));
+        kumo_error_store(error, kumo_error_new(KUMO_ERROR_USAGE, "usage", NULL, refusal));
         return KUMO_ERROR_USAGE;
     }
     struct registration r = {.module = name, .source = lua_source, .status = KUMO_OK};
     enum kumo_status status = run_registration(runtime, &r);
     if (status == KUMO_ERROR_USAGE)
-        set_error(error, kumo_error_new(status, "usage", NULL,
+        kumo_error_store(error,
+                         kumo_error_new(status, "usage", NULL,
                                         "kumo_runtime_register_module: the module name is taken"));
     else if (status == KUMO_ERROR_SCRIPT)
-        set_error(error,
-                  kumo_error_new(status, "script", NULL, r.message ? r.message : "syntax error"));
+        kumo_error_store(
+            error, kumo_error_new(status, "script", NULL, r.message ? r.message : "syntax error"));
     else if (status == KUMO_ERROR_LIMIT)
-        set_error(error, kumo_error_new(status, "limit", "MemoryLimitExceeded",
-                                        "the module does not fit in memory_limit_bytes"));
+        kumo_error_store(error, kumo_error_new(status, "limit", "MemoryLimitExceeded",
+                                               "the module does not fit in memory_limit_bytes"));
     else if (status != KUMO_OK)
-        set_error(error, kumo_error_new(status, "memory", NULL, "out of memory"));
+        kumo_error_store(error, kumo_error_new(status, "memory", NULL, "out of memory"));
     free(r.message);
     return status;
 }

@@ -222,14 +222,6 @@ static int setup_state(lua_State *L)
     return 0;
 }
 
-static void set_error(struct kumo_error **error, struct kumo_error *value)
-{
-    if (error)
-        *error = value;
-    else
-        kumo_error_free(value);
-}
-
 struct kumo_runtime *kumo_runtime_new(const struct kumo_options *options, struct kumo_error **error)
 {
     static const struct kumo_options defaults = {.log_level = KUMO_LOG_INFO};
@@ -266,8 +258,8 @@ struct kumo_runtime *kumo_runtime_new(const struct kumo_options *options, struct
         runtime->sandbox = kumo_sandbox_new(options->sandbox_state_path, runtime->clock,
                                             runtime->clock_data, message, sizeof message);
         if (!runtime->sandbox) {
-            set_error(error,
-                      kumo_error_new(KUMO_ERROR_CONFIG, "config", "InvalidSandboxState", message));
+            kumo_error_store(
+                error, kumo_error_new(KUMO_ERROR_CONFIG, "config", "InvalidSandboxState", message));
             kumo_runtime_destroy(runtime);
             return NULL;
         }
@@ -279,7 +271,8 @@ struct kumo_runtime *kumo_runtime_new(const struct kumo_options *options, struct
     } else {
         runtime->curl = kumo_curl_transport_new();
         if (!runtime->curl) {
-            set_error(error, kumo_error_new(KUMO_ERROR_HTTP, "http", KUMO_CODE_TRANSPORT_FAILED,
+            kumo_error_store(error,
+                             kumo_error_new(KUMO_ERROR_HTTP, "http", KUMO_CODE_TRANSPORT_FAILED,
                                             "cannot initialise libcurl"));
             kumo_runtime_destroy(runtime);
             return NULL;
@@ -311,17 +304,18 @@ setup_failed:
         char text[160];
         snprintf(text, sizeof text, "memory_limit_bytes (%zu) is too small for the kumo libraries",
                  runtime->limits.memory_limit);
-        set_error(error, kumo_error_new(KUMO_ERROR_LIMIT, "limit", "MemoryLimitExceeded", text));
+        kumo_error_store(error,
+                         kumo_error_new(KUMO_ERROR_LIMIT, "limit", "MemoryLimitExceeded", text));
     } else {
         const char *message = L ? lua_tostring(L, -1) : NULL;
-        set_error(error, kumo_error_new(KUMO_ERROR_MEMORY, "memory", NULL,
-                                        message ? message : "cannot set up the Lua state"));
+        kumo_error_store(error, kumo_error_new(KUMO_ERROR_MEMORY, "memory", NULL,
+                                               message ? message : "cannot set up the Lua state"));
     }
     kumo_runtime_destroy(runtime);
     return NULL;
 
 out_of_memory:
-    set_error(error, kumo_error_new(KUMO_ERROR_MEMORY, "memory", NULL, "out of memory"));
+    kumo_error_store(error, kumo_error_new(KUMO_ERROR_MEMORY, "memory", NULL, "out of memory"));
     kumo_runtime_destroy(runtime);
     return NULL;
 }
@@ -374,10 +368,10 @@ enum kumo_status kumo_runtime_set_input_json(struct kumo_runtime *runtime, const
     if (error)
         *error = NULL;
     if (!runtime || runtime->running) {
-        set_error(error,
-                  kumo_error_new(KUMO_ERROR_USAGE, "usage", NULL,
-                                 runtime ? "kumo_runtime_set_input_json: a run is in progress"
-                                         : "kumo_runtime_set_input_json: no runtime"));
+        kumo_error_store(
+            error, kumo_error_new(KUMO_ERROR_USAGE, "usage", NULL,
+                                  runtime ? "kumo_runtime_set_input_json: a run is in progress"
+                                          : "kumo_runtime_set_input_json: no runtime"));
         return KUMO_ERROR_USAGE;
     }
     if (!json) {
@@ -393,13 +387,14 @@ enum kumo_status kumo_runtime_set_input_json(struct kumo_runtime *runtime, const
     if (lua_pcall(L, 1, LUA_MULTRET, 0) != LUA_OK) {
         status = runtime->limits.memory_limit && runtime->limits.refusals ? KUMO_ERROR_LIMIT
                                                                           : KUMO_ERROR_MEMORY;
-        set_error(error, kumo_error_new(status, status == KUMO_ERROR_LIMIT ? "limit" : "memory",
+        kumo_error_store(error,
+                         kumo_error_new(status, status == KUMO_ERROR_LIMIT ? "limit" : "memory",
                                         status == KUMO_ERROR_LIMIT ? "MemoryLimitExceeded" : NULL,
                                         "the input does not fit in memory"));
     } else if (lua_gettop(L) - top == 2) {
         char text[400];
         snprintf(text, sizeof text, "input: %s", lua_tostring(L, -1));
-        set_error(error, kumo_error_new(KUMO_ERROR_USAGE, "usage", "InvalidInput", text));
+        kumo_error_store(error, kumo_error_new(KUMO_ERROR_USAGE, "usage", "InvalidInput", text));
         status = KUMO_ERROR_USAGE;
     }
     lua_settop(L, top);
@@ -408,7 +403,7 @@ enum kumo_status kumo_runtime_set_input_json(struct kumo_runtime *runtime, const
         return status;
     char *copy = strdup(json);
     if (!copy) {
-        set_error(error, kumo_error_new(KUMO_ERROR_MEMORY, "memory", NULL, "out of memory"));
+        kumo_error_store(error, kumo_error_new(KUMO_ERROR_MEMORY, "memory", NULL, "out of memory"));
         return KUMO_ERROR_MEMORY;
     }
     free(runtime->input_json);
@@ -489,7 +484,7 @@ static enum kumo_status call_chunk(struct kumo_runtime *runtime, int handler_ind
     if (status != LUA_OK) {
         struct kumo_error *e = error_of_failure(runtime, status, KUMO_ERROR_SCRIPT);
         enum kumo_status result = e ? e->status : KUMO_ERROR_MEMORY;
-        set_error(error, e);
+        kumo_error_store(error, e);
         lua_settop(L, handler_index - 1);
         return result;
     }
@@ -501,12 +496,12 @@ static enum kumo_status call_chunk(struct kumo_runtime *runtime, int handler_ind
         if (limit != KUMO_OK) {
             struct kumo_error *e = kumo_limits_error(runtime, L, -1, limit);
             result = e ? e->status : KUMO_ERROR_MEMORY;
-            set_error(error, e);
+            kumo_error_store(error, e);
         } else if (!*result_json) {
             char text[600];
             snprintf(text, sizeof text, "the script's result cannot be written as JSON: %s",
                      message);
-            set_error(error, kumo_error_new(KUMO_ERROR_SCRIPT, "script", NULL, text));
+            kumo_error_store(error, kumo_error_new(KUMO_ERROR_SCRIPT, "script", NULL, text));
             result = KUMO_ERROR_SCRIPT;
         }
     }
@@ -533,7 +528,8 @@ static enum kumo_status save_sandbox(struct kumo_runtime *runtime, enum kumo_sta
         kumo_free(*result_json);
         *result_json = NULL;
     }
-    set_error(error, kumo_error_new(KUMO_ERROR_CONFIG, "config", "SandboxSaveFailed", message));
+    kumo_error_store(error,
+                     kumo_error_new(KUMO_ERROR_CONFIG, "config", "SandboxSaveFailed", message));
     return KUMO_ERROR_CONFIG;
 }
 
@@ -546,7 +542,7 @@ static enum kumo_status run_loaded(struct kumo_runtime *runtime, int handler_ind
         enum kumo_status limit = kumo_limits_status(runtime, load_status);
         if (limit != KUMO_OK) {
             struct kumo_error *e = kumo_limits_error(runtime, L, -1, limit);
-            set_error(error, e);
+            kumo_error_store(error, e);
             lua_settop(L, handler_index - 1);
             return e ? limit : KUMO_ERROR_MEMORY;
         }
@@ -554,7 +550,8 @@ static enum kumo_status run_loaded(struct kumo_runtime *runtime, int handler_ind
         enum kumo_status status = load_status == LUA_ERRMEM    ? KUMO_ERROR_MEMORY
                                   : load_status == LUA_ERRFILE ? KUMO_ERROR_USAGE
                                                                : KUMO_ERROR_SCRIPT;
-        set_error(error, kumo_error_new(status, status == KUMO_ERROR_USAGE ? "usage" : "script",
+        kumo_error_store(error,
+                         kumo_error_new(status, status == KUMO_ERROR_USAGE ? "usage" : "script",
                                         NULL, message ? message : "cannot load the script"));
         lua_settop(L, handler_index - 1);
         return status;
@@ -597,7 +594,7 @@ static enum kumo_status check_run(struct kumo_runtime *runtime, const void *scri
                                               : NULL;
     if (!refusal)
         return KUMO_OK;
-    set_error(error, kumo_error_new(KUMO_ERROR_USAGE, "usage", NULL, refusal));
+    kumo_error_store(error, kumo_error_new(KUMO_ERROR_USAGE, "usage", NULL, refusal));
     return KUMO_ERROR_USAGE;
 }
 
@@ -624,7 +621,7 @@ enum kumo_status kumo_runtime_run_file(struct kumo_runtime *runtime, const char 
     if (!probe) {
         char text[1024];
         snprintf(text, sizeof text, "cannot open script '%s': %s", path, strerror(errno));
-        set_error(error, kumo_error_new(KUMO_ERROR_USAGE, "usage", NULL, text));
+        kumo_error_store(error, kumo_error_new(KUMO_ERROR_USAGE, "usage", NULL, text));
         return KUMO_ERROR_USAGE;
     }
     fclose(probe);
@@ -636,11 +633,11 @@ enum kumo_status kumo_runtime_run_file(struct kumo_runtime *runtime, const char 
         if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
             lua_pop(L, 1);
             enum kumo_status limit = kumo_limits_status(runtime, LUA_ERRMEM);
-            set_error(error,
-                      limit != KUMO_OK
-                          ? kumo_error_new(limit, "limit", "MemoryLimitExceeded",
-                                           "the script exceeded its memory limit")
-                          : kumo_error_new(KUMO_ERROR_MEMORY, "memory", NULL, "out of memory"));
+            kumo_error_store(
+                error, limit != KUMO_OK
+                           ? kumo_error_new(limit, "limit", "MemoryLimitExceeded",
+                                            "the script exceeded its memory limit")
+                           : kumo_error_new(KUMO_ERROR_MEMORY, "memory", NULL, "out of memory"));
             return end_run(runtime, limit != KUMO_OK ? limit : KUMO_ERROR_MEMORY);
         }
     }

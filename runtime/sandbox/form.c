@@ -4,22 +4,12 @@
  * name, by formatted name and by list prefix.
  */
 #include "sandbox/sandbox_internal.h"
+#include "util/text.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 /* Decodes [text, text+length) into a new string; NULL with *bad set on a
  * bad escape or an escaped NUL, NULL alone when out of memory. */
@@ -34,8 +24,8 @@ static char *decode(const char *text, size_t length, int *bad)
         if (c == '+') {
             c = ' ';
         } else if (c == '%') {
-            int hi = i + 1 < length ? hex_value(text[i + 1]) : -1;
-            int lo = i + 2 < length ? hex_value(text[i + 2]) : -1;
+            int hi = i + 1 < length ? kumo_hex_value(text[i + 1]) : -1;
+            int lo = i + 2 < length ? kumo_hex_value(text[i + 2]) : -1;
             if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
                 *bad = 1;
                 free(out);
