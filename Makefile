@@ -27,7 +27,11 @@ build: deps $(BUILD_DIR)/CMakeCache.txt
 # The quick start: the book's VPC, then the two security groups, in the
 # offline sandbox (state kept in $(SANDBOX_STATE), so a second run changes
 # nothing). No AWS account, credentials or network needed.
-run: build
+run: deps
+	@echo "kumo: building (log in $(BUILD_DIR)/build.log)"
+	@{ [ -f $(BUILD_DIR)/CMakeCache.txt ] || cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo; } \
+	  > $(BUILD_DIR).log 2>&1 && cmake --build $(BUILD_DIR) -j $(JOBS) >> $(BUILD_DIR).log 2>&1 \
+	  && mv $(BUILD_DIR).log $(BUILD_DIR)/build.log || { cat $(BUILD_DIR).log; exit 1; }
 	@$(BUILD_DIR)/kumo run scripts/zenn_clone_vpc.lua --sandbox=$(SANDBOX_STATE)
 	@$(BUILD_DIR)/kumo run scripts/zenn_clone_sg.lua --sandbox=$(SANDBOX_STATE) --output -
 
