@@ -91,14 +91,30 @@ static void report_aws(cJSON *root, struct kumo_runtime *rt)
         .region_flag = rt->region, .profile_flag = rt->profile, .endpoint_flag = rt->endpoint};
     struct kumo_config cfg = {0};
     char message[1024] = "";
+    char region_problem[1024] = "";
     if (kumo_config_resolve(&input, &cfg, message, sizeof message) != KUMO_CONFIG_OK) {
-        add_setting(root, "configuration", NULL, NULL, message);
+        /* Was it only the region? Then resolve the rest with a stand-in region,
+         * so the report still explains the profile, credentials and retries. */
+        struct kumo_config_input stand_in = input;
+        stand_in.region_flag = KUMO_SANDBOX_DEFAULT_REGION;
+        char second[1024] = "";
         kumo_config_clear(&cfg);
-        return;
+        if (rt->region ||
+            kumo_config_resolve(&stand_in, &cfg, second, sizeof second) != KUMO_CONFIG_OK) {
+            add_setting(root, "configuration", NULL, NULL, message);
+            kumo_config_clear(&cfg);
+            return;
+        }
+        snprintf(region_problem, sizeof region_problem, "%s", message);
     }
     add_setting(root, "profile", cfg.profile, cfg.profile_source, NULL);
-    add_setting(root, "region", cfg.region, cfg.region_source, NULL);
-    add_setting(root, "endpoint", cfg.endpoint, cfg.endpoint_source, NULL);
+    if (region_problem[0]) {
+        add_setting(root, "region", NULL, NULL, region_problem);
+        add_setting(root, "endpoint", NULL, NULL, "needs a region");
+    } else {
+        add_setting(root, "region", cfg.region, cfg.region_source, NULL);
+        add_setting(root, "endpoint", cfg.endpoint, cfg.endpoint_source, NULL);
+    }
     add_setting(root, "ca_bundle", cfg.ca_bundle,
                 cfg.ca_bundle ? "AWS_CA_BUNDLE or profile" : "the system's trust store", NULL);
     add_retry(root, &cfg);
