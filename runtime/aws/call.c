@@ -209,20 +209,8 @@ static void fail_from_transport(struct failure *f, enum kumo_transport_result re
 static int configure_sandbox(struct kumo_runtime *rt)
 {
     struct kumo_config *cfg = &rt->config;
-    const char *region = rt->region;
-    cfg->region_source = "--region";
-    if (!region || !*region) {
-        region = getenv("AWS_REGION");
-        cfg->region_source = "AWS_REGION";
-    }
-    if (!region || !*region) {
-        region = getenv("AWS_DEFAULT_REGION");
-        cfg->region_source = "AWS_DEFAULT_REGION";
-    }
-    if (!region || !*region) {
-        region = KUMO_SANDBOX_DEFAULT_REGION;
-        cfg->region_source = "the sandbox default";
-    }
+    const char *region =
+        kumo_config_sandbox_region(rt->region, KUMO_SANDBOX_DEFAULT_REGION, &cfg->region_source);
     char endpoint[300];
     snprintf(endpoint, sizeof endpoint, "https://ec2.%.200s.amazonaws.com", region);
     cfg->region = strdup(region);

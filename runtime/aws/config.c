@@ -784,3 +784,21 @@ void kumo_profile_files_free(struct kumo_profile_files *files)
     free(files->paths.credentials_file);
     free(files);
 }
+
+const char *kumo_config_sandbox_region(const char *flag, const char *fallback, const char **source)
+{
+    static const char *const variables[] = {"AWS_REGION", "AWS_DEFAULT_REGION"};
+    if (flag && *flag) {
+        *source = "--region";
+        return flag;
+    }
+    for (size_t i = 0; i < sizeof variables / sizeof variables[0]; i++) {
+        const char *value = getenv(variables[i]);
+        if (value && *value) {
+            *source = variables[i];
+            return value;
+        }
+    }
+    *source = "the sandbox default";
+    return fallback;
+}

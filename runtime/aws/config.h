@@ -154,6 +154,12 @@ int kumo_config_service_endpoint(const struct kumo_config_input *input,
 /* Frees the files. NULL is allowed. */
 void kumo_profile_files_free(struct kumo_profile_files *files);
 
+/* The region of a sandbox run: `flag` (--region), else AWS_REGION, else
+ * AWS_DEFAULT_REGION, else `fallback`; *source says which. No profile or
+ * shared file is read. */
+const char *kumo_config_sandbox_region(const char *flag, const char *fallback,
+                                       const char **source);
+
 /* Frees every string (secrets are zeroed first) and zeroes the struct.
  * NULL and an already-cleared struct are allowed. */
 void kumo_config_clear(struct kumo_config *config);

@@ -61,19 +61,9 @@ static void add_retry(cJSON *root, const struct kumo_config *cfg)
 
 static void report_sandbox(cJSON *root, const struct kumo_runtime *rt)
 {
-    const char *region = rt->region, *source = "--region";
-    if (!region || !*region) {
-        region = getenv("AWS_REGION");
-        source = "AWS_REGION";
-    }
-    if (!region || !*region) {
-        region = getenv("AWS_DEFAULT_REGION");
-        source = "AWS_DEFAULT_REGION";
-    }
-    if (!region || !*region) {
-        region = KUMO_SANDBOX_DEFAULT_REGION;
-        source = "the sandbox default";
-    }
+    const char *source = NULL;
+    const char *region =
+        kumo_config_sandbox_region(rt->region, KUMO_SANDBOX_DEFAULT_REGION, &source);
     char key[64];
     mask_key_id(KUMO_SANDBOX_ACCESS_KEY_ID, key, sizeof key);
     add_setting(root, "profile", "sandbox", "--sandbox", NULL);

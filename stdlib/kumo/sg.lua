@@ -87,16 +87,21 @@ local function check(args)
   if args.egress then check_rules(args.egress, "egress") end
 end
 
--- The declared rules that `existing` lacks, compared by canonical identity
+-- The rules of `rules` that `others` lacks, compared by canonical identity
 -- (canonical CIDR, protocol name or number, port forms; not descriptions).
-local function missing_rules(declared, existing)
+local function rules_not_in(rules, others)
   local have = {}
-  for _, rule in ipairs(existing) do have[net.canonical_rule(rule)] = true end
-  local missing = {}
-  for _, rule in ipairs(declared) do
-    if not have[net.canonical_rule(rule)] then missing[#missing + 1] = rule end
+  for _, rule in ipairs(others) do have[net.canonical_rule(rule)] = true end
+  local result = {}
+  for _, rule in ipairs(rules) do
+    if not have[net.canonical_rule(rule)] then result[#result + 1] = rule end
   end
-  return missing
+  return result
+end
+
+-- The declared rules that the group lacks (what ensure authorizes).
+local function missing_rules(declared, existing)
+  return rules_not_in(declared, existing)
 end
 
 -- Calls fn(); while the group is one this run just created and AWS answers
@@ -151,21 +156,9 @@ local function with_name_tag(args)
   return tags
 end
 
--- The declared rules' identities, as a set.
-local function identities(rules)
-  local set = {}
-  for _, rule in ipairs(rules) do set[net.canonical_rule(rule)] = true end
-  return set
-end
-
--- The rules of `existing` that `declared` lacks (what purge revokes).
+-- The group's rules that are not declared (what purge revokes).
 local function undeclared_rules(declared, existing)
-  local want = identities(declared)
-  local extra = {}
-  for _, rule in ipairs(existing) do
-    if not want[net.canonical_rule(rule)] then extra[#extra + 1] = rule end
-  end
-  return extra
+  return rules_not_in(existing, declared)
 end
 
 -- Revokes `rules` in one call; rules already gone (InvalidPermission.NotFound)
