@@ -157,8 +157,7 @@ void kumo_profile_files_free(struct kumo_profile_files *files);
 /* The region of a sandbox run: `flag` (--region), else AWS_REGION, else
  * AWS_DEFAULT_REGION, else `fallback`; *source says which. No profile or
  * shared file is read. */
-const char *kumo_config_sandbox_region(const char *flag, const char *fallback,
-                                       const char **source);
+const char *kumo_config_sandbox_region(const char *flag, const char *fallback, const char **source);
 
 /* Frees every string (secrets are zeroed first) and zeroes the struct.
  * NULL and an already-cleared struct are allowed. */
